@@ -1,0 +1,27 @@
+"""The predq HTTP API: a Flask app factory and one blueprint per resource."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from api import catalog, compat, health, jobs
+from api.config import load_config
+from api.errors import register_error_handlers
+from api.services import Services
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the API. ``config`` overrides what the environment sets."""
+    app = Flask(__name__, static_folder=None)
+    app.config.update(load_config(os.environ))
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+    app.extensions["predq"] = Services.from_settings(app.config["PREDQ_SETTINGS"])
+    register_error_handlers(app)
+    for blueprint in (jobs.bp, catalog.bp, health.bp, compat.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,92 @@
+"""Every error the API can answer, mapped to HTTP in this one place."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from models.errors import ImageTooLarge, IntegrityError, InvalidInput, ModelError, ModelNotFound
+from worker.errors import BrokerUnavailable, JobFinished, JobNotFound, WorkerError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Base class of errors raised by the API itself (bad requests)."""
+
+    status = 400
+    code = "bad_request"
+
+
+class MalformedRequest(ApiError):
+    """The body cannot be parsed (not JSON, bad multipart, bad query value)."""
+
+    status = 400
+    code = "malformed_request"
+
+
+class UnprocessableInput(ApiError):
+    """Well-formed, but not what the endpoint or model accepts."""
+
+    status = 422
+    code = "invalid_input"
+
+
+class UnsupportedMediaType(ApiError):
+    """A content type the endpoint (or the model) does not take."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+# (exception class, HTTP status); the first matching entry wins.
+_STATUS: list[tuple[type[Exception], int]] = [
+    (ModelNotFound, 404),
+    (ImageTooLarge, 413),
+    (InvalidInput, 422),
+    (IntegrityError, 500),
+    (ModelError, 500),
+    (JobNotFound, 404),
+    (JobFinished, 409),
+    (BrokerUnavailable, 503),
+    (WorkerError, 500),
+]
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """The JSON body every error shares: ``{"error": {"code", "message"}}``."""
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def _http_code(exc: HTTPException) -> str:
+    return (exc.name or "error").lower().replace(" ", "_")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Turn every exception into a JSON error with the right status."""
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, str(exc))
+
+    @app.errorhandler(ModelError)
+    @app.errorhandler(WorkerError)
+    def domain_error(exc: Exception) -> Response:
+        status = next(s for cls, s in _STATUS if isinstance(exc, cls))
+        if status >= 500:
+            log.error("%s: %s", type(exc).__name__, exc)
+        return error_response(status, exc.code, str(exc))  # type: ignore[attr-defined]
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return error_response(exc.code or 500, _http_code(exc), exc.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "an unexpected error occurred")

@@ -1,0 +1,69 @@
+"""Jobs: submit to a model, read (or long-poll) a job, cancel it."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
+from api.inputs import image_uploads, is_multipart, json_body, rows_from
+from api.services import services
+from worker.dispatch import submit_images, submit_rows
+
+bp = Blueprint("jobs", __name__, url_prefix="/v1")
+
+
+@bp.post("/models/<name>/jobs")
+def create_job(name: str) -> Response:
+    """Accept a prediction job for ``name``; 202 with the job and its Location."""
+    return submit(name)
+
+
+def submit(name: str) -> Response:
+    """Validate the request for model ``name``, queue it, answer 202."""
+    svc = services()
+    svc.store.versions(name)  # an unknown model is a 404 whatever the body
+    if is_multipart(request):
+        manifest = svc.store.get(name, request.args.get("version") or request.form.get("version"))
+        if not manifest.is_image_model:
+            raise UnsupportedMediaType(f"{manifest.ref} takes JSON instances, not images")
+        blobs = image_uploads(request, svc.settings.serving.max_pixels)
+        job_id = submit_images(
+            svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size
+        )
+    else:
+        body = json_body(request, {"instances", "version"})
+        version = body.get("version", request.args.get("version"))
+        if version is not None and not isinstance(version, (str, int)):
+            raise UnprocessableInput("'version' must be a string")
+        manifest = svc.store.get(name, None if version is None else str(version))
+        if manifest.is_image_model:
+            raise UnsupportedMediaType(f"{manifest.ref} takes multipart/form-data 'image' parts")
+        job_id = submit_rows(svc.celery, svc.jobs, manifest, rows_from(request, manifest, body))
+    response = jsonify(svc.jobs.get(job_id))
+    response.status_code = 202
+    response.headers["Location"] = url_for("jobs.get_job", job_id=job_id)
+    return response
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str) -> Response:
+    """The job document; ``?wait=N`` returns as soon as the job is terminal (N <= 30 s)."""
+    jobs = services().jobs
+    wait = request.args.get("wait")
+    if wait is None:
+        return jsonify(jobs.get(job_id))
+    limit = current_app.config["PREDQ_MAX_WAIT"]
+    try:
+        seconds = float(wait)
+    except ValueError:
+        raise MalformedRequest(f"'wait' must be a number of seconds, got {wait!r}") from None
+    if not 0 <= seconds <= limit:
+        raise MalformedRequest(f"'wait' must be between 0 and {limit:g} seconds")
+    return jsonify(jobs.wait(job_id, seconds))
+
+
+@bp.delete("/jobs/<job_id>")
+def cancel_job(job_id: str) -> Response:
+    """Cancel a queued or running job; 409 if it already finished."""
+    jobs = services().jobs
+    jobs.cancel(job_id)
+    return jsonify(jobs.get(job_id))

@@ -1,0 +1,37 @@
+"""The long-lived objects a request needs, built once by the app factory."""
+from __future__ import annotations
+
+import dataclasses
+
+from celery import Celery
+from flask import current_app
+
+from models.store import ModelStore
+from worker.celery_app import create_celery_app
+from worker.jobs import JobStore
+from worker.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """The model store (manifests only), job store and Celery producer."""
+
+    settings: Settings
+    store: ModelStore
+    jobs: JobStore
+    celery: Celery
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        """Build the services; nothing connects until first used."""
+        return cls(
+            settings=settings,
+            store=ModelStore(settings.model_dir),
+            jobs=JobStore.from_url(settings.redis_url, settings.job_ttl),
+            celery=create_celery_app(settings),
+        )
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions["predq"]

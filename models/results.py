@@ -1,0 +1,19 @@
+"""The JSON shape of one predicted item."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from models.manifest import Manifest
+
+
+def classification_result(
+    manifest: Manifest, label: int, probabilities: Sequence[float]
+) -> dict[str, Any]:
+    """Label, class name and per-class probabilities of one classified item."""
+    names = manifest.class_names or [str(i) for i in range(len(probabilities))]
+    return {
+        "label": label,
+        "class_name": names[label],
+        "probabilities": {name: float(p) for name, p in zip(names, probabilities)},
+    }

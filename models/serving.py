@@ -1,0 +1,53 @@
+"""Loading each model once per process and predicting with it."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+from models.manifest import Family, Manifest
+from models.store import ModelStore
+
+
+@dataclasses.dataclass(frozen=True)
+class ServingOptions:
+    """How a worker process runs its models."""
+
+    device: str = "auto"
+    max_pixels: int = 40_000_000
+    torch_threads: int | None = None
+
+
+class LoadedModels:
+    """Per-process cache of loaded predictors keyed by ``name@version``.
+
+    A model is loaded (and its artifact checked against the manifest) the
+    first time it is asked for, then kept for the life of the process.
+    """
+
+    def __init__(self, store: ModelStore, options: ServingOptions) -> None:
+        self.store = store
+        self.options = options
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, manifest: Manifest) -> Any:
+        """The predictor for ``manifest``, loading it on first use."""
+        with self._lock:
+            predictor = self._loaded.get(manifest.ref)
+            if predictor is None:
+                predictor = self._load(manifest)
+                self._loaded[manifest.ref] = predictor
+            return predictor
+
+    def _load(self, manifest: Manifest) -> Any:
+        path = self.store.artifact_path(manifest)
+        # Imported here: scikit-learn and torch are heavy, and a process only
+        # pays for the families it actually serves.
+        if manifest.family is Family.SKLEARN:
+            from models import tabular
+
+            return tabular.TabularPredictor(manifest, tabular.load(path))
+        from models import cnn
+
+        return cnn.ImagePredictor(manifest, path, self.options)

@@ -1,0 +1,103 @@
+"""A directory of named, versioned models: ``<root>/<name>/<version>/``."""
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from models.errors import IntegrityError, ModelNotFound
+from models.manifest import MANIFEST_FILE, Manifest, sha256_of
+
+# Names and versions come from URLs: the pattern keeps them inside the store.
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_VERSION = re.compile(r"^[0-9]{1,9}$")
+
+
+class ModelStore:
+    """Reads and publishes model versions under one root directory."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def names(self) -> list[str]:
+        """Names of all models that have at least one version."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if self._versions_in(p))
+
+    def versions(self, name: str) -> list[str]:
+        """Versions of a model, oldest first; raises ModelNotFound if none."""
+        versions = self._versions_in(self.root / name) if _NAME.match(name) else []
+        if not versions:
+            raise ModelNotFound(f"no model named {name!r}")
+        return versions
+
+    def get(self, name: str, version: str | None = None) -> Manifest:
+        """The manifest of ``name@version``, or of the latest version."""
+        versions = self.versions(name)
+        if version is None:
+            version = versions[-1]
+        elif version not in versions:
+            raise ModelNotFound(f"model {name!r} has no version {version!r}")
+        return Manifest.read(self.root / name / version)
+
+    def list(self) -> list[Manifest]:
+        """The manifests of every version of every model."""
+        return [self.get(n, v) for n in self.names() for v in self.versions(n)]
+
+    def is_empty(self) -> bool:
+        """True when the store holds no model at all."""
+        return not self.names()
+
+    def artifact_path(self, manifest: Manifest) -> Path:
+        """Path of a model's artifact after checking it against the manifest."""
+        path = self.root / manifest.name / manifest.version / manifest.artifact
+        if not path.is_file():
+            raise IntegrityError(f"{manifest.ref}: artifact {manifest.artifact} is missing")
+        actual = sha256_of(path)
+        if actual != manifest.sha256:
+            raise IntegrityError(
+                f"{manifest.ref}: artifact sha256 {actual} does not match the "
+                f"manifest's {manifest.sha256}; refusing to load it"
+            )
+        return path
+
+    def publish(self, draft: Manifest, write_artifact: Callable[[Path], None]) -> Manifest:
+        """Store a new version of ``draft.name`` and return its manifest.
+
+        ``write_artifact`` writes the model file to the path it is given; the
+        version number and sha256 are filled in here. The version directory
+        appears atomically, so readers never see a half-written model.
+        """
+        if not _NAME.match(draft.name):
+            raise ValueError(f"invalid model name {draft.name!r}")
+        model_dir = self.root / draft.name
+        model_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
+        try:
+            write_artifact(staging / draft.artifact)
+            existing = self._versions_in(model_dir)
+            version = str(int(existing[-1]) + 1) if existing else "1"
+            manifest = dataclasses.replace(
+                draft, version=version, sha256=sha256_of(staging / draft.artifact)
+            )
+            manifest.write(staging)
+            staging.rename(model_dir / version)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return manifest
+
+    @staticmethod
+    def _versions_in(model_dir: Path) -> list[str]:
+        if not model_dir.is_dir():
+            return []
+        found = [
+            p.name
+            for p in model_dir.iterdir()
+            if _VERSION.match(p.name) and (p / MANIFEST_FILE).is_file()
+        ]
+        return sorted(found, key=int)

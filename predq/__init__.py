@@ -1,0 +1,1 @@
+"""predq's command line: training, workers, the API and the whole local stack."""

@@ -1,0 +1,50 @@
+"""Celery configuration derived from :class:`worker.settings.Settings`."""
+from __future__ import annotations
+
+from typing import Any
+
+from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+
+PREDICT_ROWS = "predq.predict_rows"
+PREDICT_IMAGES = "predq.predict_images"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The Celery settings predq runs with; every choice here is deliberate."""
+    transport = {"visibility_timeout": settings.visibility_timeout}
+    return {
+        "broker_url": settings.broker_url,
+        # Redis reads the visibility timeout from each of these; keep them equal.
+        "broker_transport_options": transport,
+        "result_backend_transport_options": transport,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 2,
+        # Fail a submit fast (the API answers 503) instead of hanging on a dead broker.
+        "task_publish_retry_policy": {
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
+        # JSON only: a pickled message from the queue is never deserialised.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "event_serializer": "json",
+        # predq keeps its own job records, so Celery's result backend is not used.
+        "task_ignore_result": True,
+        # At-least-once: ack after the task ran, requeue when a pool child dies.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Time limits stay below the visibility timeout (Settings checks it).
+        "task_time_limit": settings.task_time_limit,
+        "task_soft_time_limit": max(1, settings.task_time_limit - 5),
+        "task_routes": {
+            PREDICT_ROWS: {"queue": TABULAR_QUEUE},
+            PREDICT_IMAGES: {"queue": VISION_QUEUE},
+        },
+        "task_default_queue": TABULAR_QUEUE,
+        "worker_hijack_root_logger": False,
+    }

@@ -1,0 +1,223 @@
+"""predq's own job records in Redis: the source of truth for job status.
+
+Celery's task state cannot tell an unknown id from a queued one (both read
+PENDING), so every job gets a record here when it is accepted, and workers
+move it through its states with the atomic scripts in :mod:`job_scripts`.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+import redis
+
+from worker import job_scripts
+from worker.errors import BrokerUnavailable, JobFinished, JobNotFound
+
+
+class JobStatus(str, Enum):
+    """The life of a job: queued -> running -> one of the terminal states."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job will not change any more."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def new_job_id() -> str:
+    """An unguessable id: 128 random bits, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC timestamp."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def error_json(code: str, message: str) -> str:
+    """The ``error`` field of a job, serialised."""
+    return json.dumps({"code": code, "message": message})
+
+
+@contextmanager
+def _redis_errors() -> Iterator[None]:
+    try:
+        yield
+    except redis.ConnectionError as exc:
+        raise BrokerUnavailable(f"Redis is unreachable: {exc}") from exc
+    except redis.TimeoutError as exc:
+        raise BrokerUnavailable(f"Redis timed out: {exc}") from exc
+
+
+class JobStore:
+    """Creates, reads, updates and waits on job records in one Redis database."""
+
+    def __init__(self, client: redis.Redis, ttl: int) -> None:
+        self.redis = client
+        self.ttl = ttl
+        self._start = client.register_script(job_scripts.START)
+        self._complete = client.register_script(job_scripts.COMPLETE_CHUNK)
+        self._finish = client.register_script(job_scripts.FINISH)
+
+    @classmethod
+    def from_url(cls, url: str, ttl: int) -> JobStore:
+        """A store on the Redis at ``url`` with short connect timeouts."""
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
+        return cls(client, ttl)
+
+    @staticmethod
+    def _keys(job_id: str) -> dict[str, str]:
+        base = f"predq:job:{job_id}"
+        return {
+            "job": base,
+            "results": f"{base}:results",
+            "chunks": f"{base}:chunks",
+            "inputs": f"{base}:inputs",
+            "channel": f"{base}:events",
+        }
+
+    def create(self, job_id: str, model_ref: str, total: int, inputs: Sequence[bytes] = ()) -> None:
+        """Record a new queued job (and its uploaded inputs) with the store's TTL."""
+        keys = self._keys(job_id)
+        record = {
+            "id": job_id,
+            "model": model_ref,
+            "status": JobStatus.QUEUED.value,
+            "created_at": utc_now(),
+            "total": total,
+            "done": 0,
+            "failed_items": 0,
+        }
+        with _redis_errors():
+            pipe = self.redis.pipeline()
+            pipe.hset(keys["job"], mapping=record)
+            pipe.expire(keys["job"], self.ttl)
+            if inputs:
+                pipe.hset(keys["inputs"], mapping=dict(enumerate(inputs)))
+                pipe.expire(keys["inputs"], self.ttl)
+            pipe.execute()
+
+    def inputs(self, job_id: str, start: int, stop: int) -> list[bytes | None]:
+        """Uploaded inputs ``start..stop-1`` (None where they have expired)."""
+        with _redis_errors():
+            return self.redis.hmget(self._keys(job_id)["inputs"], list(range(start, stop)))
+
+    def start(self, job_id: str) -> JobStatus | None:
+        """Mark a queued job running; return its status, or None if it is gone."""
+        with _redis_errors():
+            status = self._start(keys=[self._keys(job_id)["job"]], args=[utc_now()])
+        return JobStatus(status.decode()) if status else None
+
+    def complete_chunk(
+        self, job_id: str, chunk: int, start: int, results: Sequence[dict[str, Any]]
+    ) -> JobStatus | None:
+        """Store a chunk's item results; the last chunk makes the job terminal.
+
+        A chunk delivered twice (after a worker crash) is counted once.
+        """
+        keys = self._keys(job_id)
+        failed = sum(1 for r in results if "error" in r)
+        pairs: list[Any] = []
+        for offset, result in enumerate(results):
+            pairs += [start + offset, json.dumps(result)]
+        all_failed = error_json("all_items_failed", "every item of the job failed; see result")
+        with _redis_errors():
+            status = self._complete(
+                keys=[keys["job"], keys["results"], keys["chunks"], keys["inputs"]],
+                args=[keys["channel"], utc_now(), chunk, len(results), failed, all_failed, *pairs],
+            )
+        return JobStatus(status.decode()) if status else None
+
+    def finish(self, job_id: str, status: JobStatus, error: str = "") -> JobStatus | None:
+        """Move a live job to a terminal ``status``; return its status before."""
+        keys = self._keys(job_id)
+        with _redis_errors():
+            before = self._finish(
+                keys=[keys["job"], keys["inputs"]],
+                args=[keys["channel"], utc_now(), status.value, error],
+            )
+        return JobStatus(before.decode()) if before else None
+
+    def fail(self, job_id: str, code: str, message: str) -> None:
+        """End a live job as failed with an error code and message."""
+        self.finish(job_id, JobStatus.FAILED, error_json(code, message))
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a queued or running job; its remaining work is skipped."""
+        before = self.finish(job_id, JobStatus.CANCELLED)
+        if before is None:
+            raise JobNotFound(f"no job {job_id!r}")
+        if before.is_terminal:
+            raise JobFinished(f"job {job_id} is already {before.value}")
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        """The job document clients see; raises JobNotFound."""
+        keys = self._keys(job_id)
+        with _redis_errors():
+            pipe = self.redis.pipeline()
+            pipe.hgetall(keys["job"])
+            pipe.hgetall(keys["results"])
+            record, results = pipe.execute()
+        if not record:
+            raise JobNotFound(f"no job {job_id!r}")
+        return _document({k.decode(): v.decode() for k, v in record.items()}, results)
+
+    def wait(self, job_id: str, timeout: float) -> dict[str, Any]:
+        """The job document once it is terminal, or after ``timeout`` seconds.
+
+        Subscribes to the job's channel before reading the record, so a job
+        that finishes in between is not missed; blocks on the socket, never
+        in a sleep loop.
+        """
+        deadline = time.monotonic() + timeout
+        with _redis_errors():
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self._keys(job_id)["channel"])
+                document = self.get(job_id)
+                while not JobStatus(document["status"]).is_terminal:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    if pubsub.get_message(timeout=remaining) is not None:
+                        document = self.get(job_id)
+            finally:
+                pubsub.close()
+        return document
+
+    def ping(self) -> None:
+        """Raise BrokerUnavailable unless Redis answers."""
+        with _redis_errors():
+            self.redis.ping()
+
+
+def _document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, Any]:
+    total = int(record["total"])
+    items: list[Any] | None = None
+    if results:
+        items = [None] * total
+        for index, value in results.items():
+            items[int(index)] = json.loads(value)
+    return {
+        "id": record["id"],
+        "model": record["model"],
+        "status": record["status"],
+        "created_at": record["created_at"],
+        "started_at": record.get("started_at"),
+        "finished_at": record.get("finished_at"),
+        "progress": {"done": int(record["done"]), "total": total},
+        "result": items,
+        "error": json.loads(record["error"]) if "error" in record else None,
+    }

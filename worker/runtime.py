@@ -1,0 +1,45 @@
+"""What a worker process holds between tasks: its job store and loaded models."""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from celery import Celery
+
+from models.serving import LoadedModels
+from models.store import ModelStore
+from worker.jobs import JobStore
+from worker.settings import Settings
+
+
+@dataclasses.dataclass
+class Runtime:
+    """One per worker process, created on its first task (after any fork)."""
+
+    settings: Settings
+    store: ModelStore
+    jobs: JobStore
+    models: LoadedModels
+    pid: int
+
+
+def get_runtime(app: Celery) -> Runtime:
+    """The calling process's runtime, created on first use.
+
+    Keyed by pid so a prefork child never reuses its parent's connections or
+    models: CUDA and model weights are only ever initialised in the child
+    that runs the task.
+    """
+    runtime: Runtime | None = getattr(app, "predq_runtime", None)
+    if runtime is None or runtime.pid != os.getpid():
+        settings: Settings = app.predq_settings  # type: ignore[attr-defined]
+        store = ModelStore(settings.model_dir)
+        runtime = Runtime(
+            settings=settings,
+            store=store,
+            jobs=JobStore.from_url(settings.redis_url, settings.job_ttl),
+            models=LoadedModels(store, settings.serving),
+            pid=os.getpid(),
+        )
+        app.predq_runtime = runtime  # type: ignore[attr-defined]
+    return runtime

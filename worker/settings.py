@@ -1,0 +1,62 @@
+"""Worker-side settings, read from ``PREDQ_*`` environment variables in one place."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from models.serving import ServingOptions
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+TABULAR_QUEUE = "tabular"
+VISION_QUEUE = "vision"
+QUEUES = (TABULAR_QUEUE, VISION_QUEUE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything a worker (or the API, when enqueueing) needs to know.
+
+    ``redis_url`` holds predq's job records, uploads and results;
+    ``broker_url`` carries Celery messages (the same Redis by default).
+    """
+
+    redis_url: str = DEFAULT_REDIS_URL
+    broker_url: str = DEFAULT_REDIS_URL
+    model_dir: Path = Path("model_store")
+    job_ttl: int = 24 * 3600
+    visibility_timeout: int = 3600
+    task_time_limit: int = 600
+    image_chunk_size: int = 64
+    serving: ServingOptions = ServingOptions()
+
+    def __post_init__(self) -> None:
+        # Redis redelivers any message not acked within the visibility timeout:
+        # a task allowed to run longer than that would run twice.
+        if self.task_time_limit >= self.visibility_timeout:
+            raise ValueError(
+                "PREDQ_TASK_TIME_LIMIT must be below PREDQ_VISIBILITY_TIMEOUT "
+                f"({self.task_time_limit} >= {self.visibility_timeout})"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from the environment (or from ``env``)."""
+        env = os.environ if env is None else env
+        redis_url = env.get("PREDQ_REDIS_URL", DEFAULT_REDIS_URL)
+        threads = env.get("PREDQ_TORCH_THREADS")
+        return cls(
+            redis_url=env.get("PREDQ_RESULT_BACKEND", redis_url),
+            broker_url=env.get("PREDQ_BROKER_URL", redis_url),
+            model_dir=Path(env.get("PREDQ_MODEL_DIR", "model_store")),
+            job_ttl=int(env.get("PREDQ_JOB_TTL", 24 * 3600)),
+            visibility_timeout=int(env.get("PREDQ_VISIBILITY_TIMEOUT", 3600)),
+            task_time_limit=int(env.get("PREDQ_TASK_TIME_LIMIT", 600)),
+            image_chunk_size=int(env.get("PREDQ_IMAGE_CHUNK_SIZE", 64)),
+            serving=ServingOptions(
+                device=env.get("PREDQ_DEVICE", "auto"),
+                max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),
+                torch_threads=int(threads) if threads else None,
+            ),
+        )

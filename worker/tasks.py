@@ -1,0 +1,40 @@
+"""Celery tasks: JSON primitives in, work delegated to :mod:`worker.runner`."""
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from worker.config import PREDICT_IMAGES, PREDICT_ROWS
+from worker.errors import BrokerUnavailable, InputsExpired
+from worker.runner import run_chunk
+from worker.runtime import get_runtime
+
+_RETRY = {
+    "bind": True,
+    "autoretry_for": (BrokerUnavailable,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name=PREDICT_ROWS, **_RETRY)
+def predict_rows(self: Task, job_id: str, model: str, version: str, rows: list[list[float]]) -> None:
+    """Predict tabular ``rows`` (already validated by the API) for a job."""
+    run_chunk(get_runtime(self.app), job_id, model, version, 0, 0, lambda p: p.predict(rows))
+
+
+@shared_task(name=PREDICT_IMAGES, **_RETRY)
+def predict_images(
+    self: Task, job_id: str, model: str, version: str, chunk: int, start: int, stop: int
+) -> None:
+    """Classify the job's uploaded images ``start..stop-1`` as one batch."""
+    runtime = get_runtime(self.app)
+
+    def compute(predictor: Any) -> list[dict[str, Any]]:
+        blobs = runtime.jobs.inputs(job_id, start, stop)
+        if any(blob is None for blob in blobs):
+            raise InputsExpired(f"the uploaded images of job {job_id} have expired")
+        return predictor.predict_images(blobs)
+
+    run_chunk(runtime, job_id, model, version, chunk, start, compute)
