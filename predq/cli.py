@@ -54,6 +54,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run a Celery worker consuming the given queues."""
     from worker.celery_app import create_celery_app
+    from worker.runtime import preload_libraries
 
     queues = [q for q in args.queues.split(",") if q]
     unknown = set(queues) - set(QUEUES)
@@ -68,9 +69,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         f"--queues={','.join(queues)}",
         f"--concurrency={concurrency}",
         f"--pool={args.pool}",
-        f"--hostname={'-'.join(queues)}@%h",
+        f"--hostname={args.hostname or '-'.join(queues) + '@%h'}",
         f"--loglevel={args.loglevel}",
     ]
+    preload_libraries(queues)
     app.worker_main(argv)
     return 0
 
@@ -135,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=0)
     worker.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
     worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument("--hostname", help="Celery node name (default: <queues>@<host>)")
     worker.set_defaults(func=cmd_worker)
 
     api = sub.add_parser("api", help="serve the HTTP API with gunicorn")

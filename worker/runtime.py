@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
+from collections.abc import Iterable
 
 from celery import Celery
 
 from models.serving import LoadedModels
 from models.store import ModelStore
 from worker.jobs import JobStore
-from worker.settings import Settings
+from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+
+_LIBRARIES = {TABULAR_QUEUE: "models.tabular", VISION_QUEUE: "models.cnn"}
 
 
 @dataclasses.dataclass
@@ -43,3 +47,14 @@ def get_runtime(app: Celery) -> Runtime:
         )
         app.predq_runtime = runtime  # type: ignore[attr-defined]
     return runtime
+
+
+def preload_libraries(queues: Iterable[str]) -> None:
+    """Import the model libraries the queues need, before the pool forks.
+
+    Children then share the imported code copy-on-write instead of each
+    paying seconds of imports on its first task. Importing torch does not
+    initialise CUDA; that still happens only in the child that loads a model.
+    """
+    for queue in queues:
+        importlib.import_module(_LIBRARIES[queue])

@@ -1,0 +1,72 @@
+"""Loaded models predict what the estimators themselves predict."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io
+from sklearn import datasets
+from sklearn.preprocessing import FunctionTransformer
+
+from models import IntegrityError, ModelStore
+from models.serving import LoadedModels, ServingOptions
+from models.tabular import load
+
+
+@pytest.fixture
+def loaded(model_store: ModelStore) -> LoadedModels:
+    return LoadedModels(model_store, ServingOptions(device="cpu"))
+
+
+@pytest.mark.parametrize("name", ["iris-tree", "iris-logreg", "iris-svm"])
+def test_classifier_results_match_the_estimator(loaded: LoadedModels, model_store: ModelStore, name: str) -> None:
+    manifest = model_store.get(name)
+    predictor = loaded.get(manifest)
+    x = datasets.load_iris().data[::10]
+    results = predictor.predict(x.tolist())
+    assert [r["label"] for r in results] == predictor.model.predict(x).tolist()
+    for result, proba in zip(results, predictor.model.predict_proba(x)):
+        assert result["class_name"] == manifest.class_names[result["label"]]
+        assert list(result["probabilities"].values()) == pytest.approx(proba.tolist())
+
+
+def test_regressor_returns_values(loaded: LoadedModels, model_store: ModelStore) -> None:
+    predictor = loaded.get(model_store.get("diabetes-linreg"))
+    x = datasets.load_diabetes().data[:5]
+    assert [r["value"] for r in predictor.predict(x.tolist())] == pytest.approx(predictor.model.predict(x))
+
+
+def test_each_model_is_loaded_once_per_process(loaded: LoadedModels, model_store: ModelStore) -> None:
+    manifest = model_store.get("iris-tree")
+    assert loaded.get(manifest) is loaded.get(manifest)
+
+
+def test_cnn_classifies_digits_and_isolates_a_bad_image(
+    loaded: LoadedModels, model_store: ModelStore, digit_pngs: list[tuple[bytes, int]]
+) -> None:
+    predictor = loaded.get(model_store.get("digits-cnn"))
+    blobs = [png for png, _ in digit_pngs]
+    blobs.insert(3, blobs[0][:50])  # truncated: fails alone
+    results = predictor.predict_images(blobs)
+    assert results[3]["error"]["code"] == "invalid_image"
+    good = results[:3] + results[4:]
+    accuracy = np.mean([r["label"] == label for r, (_, label) in zip(good, digit_pngs)])
+    assert accuracy >= 0.9
+    assert all(sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-4) for r in good)
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error(model_store: ModelStore) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(Exception, match="no CUDA device"):
+        LoadedModels(model_store, ServingOptions(device="cuda")).get(model_store.get("digits-cnn"))
+
+
+def test_artifact_referring_to_untrusted_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.skops"
+    skops.io.dump(FunctionTransformer(os.system), path)
+    with pytest.raises(IntegrityError, match="posix.system"):
+        load(path)
