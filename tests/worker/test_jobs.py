@@ -1,0 +1,97 @@
+"""Job records on a real Redis: states, counting, cancelling, waiting, expiry."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+
+from worker.errors import JobFinished, JobNotFound
+from worker.jobs import JobStatus, JobStore, new_job_id
+
+OK = {"label": 1, "class_name": "1", "probabilities": {"0": 0.0, "1": 1.0}}
+BAD = {"error": {"code": "invalid_image", "message": "corrupt"}}
+
+
+@pytest.fixture
+def jobs(redis_client: redis.Redis) -> JobStore:
+    return JobStore(redis_client, ttl=600)
+
+
+def new_job(jobs: JobStore, total: int, inputs: list[bytes] | None = None) -> str:
+    job_id = new_job_id()
+    jobs.create(job_id, "m@1", total=total, inputs=inputs or [])
+    return job_id
+
+
+def test_new_job_is_queued_with_an_unguessable_id(jobs: JobStore) -> None:
+    job_id = new_job(jobs, 2)
+    assert len(job_id) == 22  # 16 random bytes, base64url
+    doc = jobs.get(job_id)
+    assert doc["status"] == "queued" and doc["model"] == "m@1"
+    assert doc["progress"] == {"done": 0, "total": 2}
+    assert doc["result"] is None and doc["error"] is None and doc["started_at"] is None
+
+
+def test_chunks_finish_the_job_in_item_order_and_count_once(jobs: JobStore) -> None:
+    job_id = new_job(jobs, 4)
+    assert jobs.start(job_id) is JobStatus.RUNNING
+    assert jobs.complete_chunk(job_id, 1, 2, [OK, BAD]) is JobStatus.RUNNING
+    assert jobs.complete_chunk(job_id, 1, 2, [OK, BAD]) is JobStatus.RUNNING  # redelivered
+    assert jobs.get(job_id)["progress"] == {"done": 2, "total": 4}
+    assert jobs.complete_chunk(job_id, 0, 0, [OK, OK]) is JobStatus.SUCCEEDED
+    doc = jobs.get(job_id)
+    assert doc["result"] == [OK, OK, OK, BAD]
+    assert doc["progress"] == {"done": 4, "total": 4} and doc["finished_at"]
+
+
+def test_a_job_whose_every_item_failed_is_failed(jobs: JobStore) -> None:
+    job_id = new_job(jobs, 1)
+    assert jobs.complete_chunk(job_id, 0, 0, [BAD]) is JobStatus.FAILED
+    assert jobs.get(job_id)["error"]["code"] == "all_items_failed"
+
+
+def test_cancel_is_final(jobs: JobStore) -> None:
+    job_id = new_job(jobs, 2, [b"a", b"b"])
+    jobs.cancel(job_id)
+    assert jobs.start(job_id) is JobStatus.CANCELLED  # a worker skips it
+    assert jobs.complete_chunk(job_id, 0, 0, [OK, OK]) is JobStatus.CANCELLED
+    doc = jobs.get(job_id)
+    assert doc["status"] == "cancelled" and doc["result"] is None
+    assert jobs.inputs(job_id, 0, 2) == [None, None]  # uploads freed
+    with pytest.raises(JobFinished):
+        jobs.cancel(job_id)
+    with pytest.raises(JobNotFound):
+        jobs.cancel("missing")
+
+
+def test_failure_keeps_its_error(jobs: JobStore) -> None:
+    job_id = new_job(jobs, 1)
+    jobs.fail(job_id, "integrity_error", "artifact changed")
+    doc = jobs.get(job_id)
+    assert doc["status"] == "failed"
+    assert doc["error"] == {"code": "integrity_error", "message": "artifact changed"}
+
+
+def test_wait_returns_when_another_process_finishes_the_job(jobs: JobStore) -> None:
+    job_id = new_job(jobs, 1)
+    finisher = threading.Timer(0.3, jobs.complete_chunk, (job_id, 0, 0, [OK]))
+    finisher.start()
+    doc = jobs.wait(job_id, timeout=30)
+    finisher.join()
+    assert doc["status"] == "succeeded" and doc["result"] == [OK]
+
+
+def test_wait_gives_up_after_its_timeout_with_the_live_document(jobs: JobStore) -> None:
+    job_id = new_job(jobs, 1)
+    assert jobs.wait(job_id, timeout=0.2)["status"] == "queued"
+    with pytest.raises(JobNotFound):
+        jobs.wait("missing", timeout=0.2)
+
+
+def test_every_key_of_a_job_expires(jobs: JobStore, redis_client: redis.Redis) -> None:
+    job_id = new_job(jobs, 2, [b"a", b"b"])
+    jobs.complete_chunk(job_id, 0, 0, [OK])
+    keys = redis_client.keys(f"predq:job:{job_id}*")
+    assert len(keys) == 4  # record, inputs, results, finished chunks
+    assert all(0 < redis_client.ttl(key) <= 600 for key in keys)
