@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from api.services import services
+from worker.dispatch import queue_consumers
 from worker.errors import BrokerUnavailable
 from worker.settings import QUEUES
 
@@ -20,17 +21,11 @@ def healthz() -> Response:
 def readyz() -> Response:
     """Ready when Redis answers and every queue has at least one consuming worker."""
     svc = services()
-    consumers = {queue: 0 for queue in QUEUES}
     try:
         svc.jobs.ping()
-        reply = svc.celery.control.inspect(timeout=1.0).active_queues() or {}
-        broker = "ok"
-    except (BrokerUnavailable, OSError) as exc:
-        reply, broker = {}, f"unreachable: {exc}"
-    for queues in reply.values():
-        for queue in queues:
-            if queue["name"] in consumers:
-                consumers[queue["name"]] += 1
+        consumers, broker = queue_consumers(svc.celery), "ok"
+    except BrokerUnavailable as exc:
+        consumers, broker = dict.fromkeys(QUEUES, 0), f"unreachable: {exc}"
     ready = broker == "ok" and all(consumers.values())
     response = jsonify(ready=ready, broker=broker, workers=consumers)
     response.status_code = 200 if ready else 503

@@ -1,11 +1,15 @@
 """Jobs: submit to a model, read (or long-poll) a job, cancel it."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
 from api.inputs import image_uploads, is_multipart, json_body, rows_from
 from api.services import services
+from models.manifest import Manifest
+from models.store import ModelStore
 from worker.dispatch import submit_images, submit_rows
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1")
@@ -20,28 +24,35 @@ def create_job(name: str) -> Response:
 def submit(name: str) -> Response:
     """Validate the request for model ``name``, queue it, answer 202."""
     svc = services()
-    svc.store.versions(name)  # an unknown model is a 404 whatever the body
-    if is_multipart(request):
-        manifest = svc.store.get(name, request.args.get("version") or request.form.get("version"))
-        if not manifest.is_image_model:
-            raise UnsupportedMediaType(f"{manifest.ref} takes JSON instances, not images")
+    # The latest version says what the model takes: an unknown model is a 404
+    # and the wrong kind of body a 415, before any of the body is parsed.
+    if svc.store.get(name).is_image_model:
+        if not is_multipart(request):
+            raise UnsupportedMediaType(f"{name} takes multipart/form-data with 'image' parts")
+        version = request.args.get("version") or request.form.get("version")
+        manifest = _pinned(svc.store, name, version, image=True)
         blobs = image_uploads(request, svc.settings.serving.max_pixels)
         job_id = submit_images(
             svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size
         )
     else:
         body = json_body(request, {"instances", "version"})
-        version = body.get("version", request.args.get("version"))
-        if version is not None and not isinstance(version, (str, int)):
-            raise UnprocessableInput("'version' must be a string")
-        manifest = svc.store.get(name, None if version is None else str(version))
-        if manifest.is_image_model:
-            raise UnsupportedMediaType(f"{manifest.ref} takes multipart/form-data 'image' parts")
+        manifest = _pinned(svc.store, name, body.get("version", request.args.get("version")), image=False)
         job_id = submit_rows(svc.celery, svc.jobs, manifest, rows_from(request, manifest, body))
     response = jsonify(svc.jobs.get(job_id))
     response.status_code = 202
     response.headers["Location"] = url_for("jobs.get_job", job_id=job_id)
     return response
+
+
+def _pinned(store: ModelStore, name: str, version: Any, image: bool) -> Manifest:
+    """The requested (or latest) version, which must take the same input kind."""
+    if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int))):
+        raise UnprocessableInput("'version' must be a string")
+    manifest = store.get(name, None if version is None else str(version))
+    if manifest.is_image_model != image:
+        raise UnprocessableInput(f"{manifest.ref} takes a different input from the latest version")
+    return manifest
 
 
 @bp.get("/jobs/<job_id>")

@@ -1,8 +1,6 @@
 """Training the CNN: on sklearn's digits (ships offline) or on CIFAR-10."""
 from __future__ import annotations
 
-import platform
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -113,24 +111,20 @@ def train_cnn(
         "n_test": int(len(x_test)),
         "epochs": epochs,
     }
-    draft = Manifest(
+    draft = Manifest.draft(
         name=name,
-        version="0",
         family=Family.TORCH_CNN,
         task=Task.CLASSIFICATION,
         input_schema=IMAGE_SCHEMA,
         artifact=cnn.ARTIFACT,
-        sha256="",
         class_names=classes,
         library_versions={
-            "python": platform.python_version(),
             "torch": torch.__version__,
             "safetensors": safetensors.__version__,
             "pillow": PIL.__version__,
             "numpy": np.__version__,
         },
         metrics=metrics,
-        created_at=datetime.now(timezone.utc).isoformat(),
         description=f"LeNet-style CNN trained on {dataset}",
     )
     return store.publish(draft, lambda path: cnn.save(net, path))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import platform
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,22 @@ class Manifest:
         values["task"] = Task(values["task"])
         values["version"] = str(values["version"])
         return cls(**values)
+
+    @classmethod
+    def draft(cls, **fields: Any) -> Manifest:
+        """A manifest for a model about to be published.
+
+        The store fills in version and sha256 when it publishes; the creation
+        time and the Python version are recorded here.
+        """
+        versions = {"python": platform.python_version(), **fields.pop("library_versions", {})}
+        return cls(
+            version="0",
+            sha256="",
+            created_at=datetime.now(timezone.utc).isoformat(),
+            library_versions=versions,
+            **fields,
+        )
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:

@@ -1,9 +1,7 @@
 """Training the default models from data that ships with scikit-learn."""
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -73,9 +71,8 @@ def train_sklearn(store: ModelStore, name: str) -> Manifest:
             "test_mae": float(metrics.mean_absolute_error(y_test, predicted)),
         }
         class_names = None
-    draft = Manifest(
+    draft = Manifest.draft(
         name=name,
-        version="0",
         family=Family.SKLEARN,
         task=task,
         input_schema={
@@ -84,16 +81,13 @@ def train_sklearn(store: ModelStore, name: str) -> Manifest:
             "feature_names": [str(f) for f in data.feature_names],
         },
         artifact=tabular.ARTIFACT,
-        sha256="",
         class_names=class_names,
         library_versions={
-            "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
             "skops": skops.__version__,
             "numpy": np.__version__,
         },
         metrics={**scores, "n_train": len(x_train), "n_test": len(x_test)},
-        created_at=datetime.now(timezone.utc).isoformat(),
         description=description,
     )
     return store.publish(draft, lambda path: tabular.save(model, path))

@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.set_defaults(func=cmd_redis)
 
     run = sub.add_parser("run", help="run Redis, one worker per queue and the API")
-    run.add_argument("--bind", default="0.0.0.0:8000")
+    run.add_argument("--bind", default="127.0.0.1:8000", help="default: this machine only")
     run.add_argument("--data-dir", type=Path, default=Path("var"))
     run.set_defaults(func=cmd_run)
     return parser

@@ -1,4 +1,4 @@
-"""Accepting jobs: the record first, then the Celery messages (used by the API)."""
+"""What the API asks of the queue: accepting jobs, and who consumes which queue."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -11,6 +11,7 @@ from models.manifest import Manifest
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable
 from worker.jobs import JobStore, new_job_id
+from worker.settings import QUEUES
 
 
 @contextmanager
@@ -55,3 +56,17 @@ def submit_images(
                 producer=producer,
             )
     return job_id
+
+
+def queue_consumers(celery: Celery, timeout: float = 1.0) -> dict[str, int]:
+    """How many workers consume each predq queue, by asking them (Celery inspect)."""
+    consumers = {queue: 0 for queue in QUEUES}
+    try:
+        replies = celery.control.inspect(timeout=timeout).active_queues() or {}
+    except (OperationalError, OSError) as exc:
+        raise BrokerUnavailable(f"the Celery broker is unreachable: {exc}") from exc
+    for queues in replies.values():
+        for queue in queues:
+            if queue["name"] in consumers:
+                consumers[queue["name"]] += 1
+    return consumers

@@ -112,3 +112,25 @@ def test_gunicorn_serves_submit_and_long_poll(stack: Stack, repo_root: Path) -> 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_cancelling_a_running_batch_stops_its_remaining_chunks(
+    stack_factory: Callable[..., Stack], digit_pngs: list[tuple[bytes, int]]
+) -> None:
+    stack = stack_factory(image_chunk_size=1)
+    files = [(io.BytesIO(digit_pngs[i % 20][0]), f"{i}.png") for i in range(300)]
+    job_id = stack.client.post("/classify", data={"image": files}).get_json()["id"]
+    stack.start_worker("vision")
+    deadline = time.monotonic() + 60
+    while stack.client.get(f"/v1/jobs/{job_id}").get_json()["status"] == "queued":
+        assert time.monotonic() < deadline, "the job never started"
+    cancelled = stack.client.delete(f"/v1/jobs/{job_id}").get_json()
+    assert cancelled["status"] == "cancelled"
+    # A job queued behind the cancelled chunks: once it is done, they were all consumed.
+    upload = {"image": (io.BytesIO(digit_pngs[0][0]), "marker.png")}
+    marker = stack.client.post("/classify", data=upload).get_json()["id"]
+    assert stack.wait(marker)["status"] == "succeeded"
+    final = stack.client.get(f"/v1/jobs/{job_id}").get_json()
+    assert final["status"] == "cancelled"
+    assert final["progress"] == cancelled["progress"]  # no chunk counted after the cancel
+    assert final["progress"]["done"] < 300
