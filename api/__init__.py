@@ -10,6 +10,7 @@ from flask import Flask
 from api import catalog, compat, health, jobs
 from api.config import load_config
 from api.errors import register_error_handlers
+from api.ratelimit import init_rate_limits
 from api.services import Services
 
 
@@ -20,8 +21,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.json.sort_keys = False
-    app.extensions["predq"] = Services.from_settings(app.config["PREDQ_SETTINGS"])
+    svc = Services.from_config(app.config)
+    app.extensions["predq"] = svc
     register_error_handlers(app)
+    limiter = init_rate_limits(app, svc)
+    if limiter:
+        limiter.exempt(health.bp)
     for blueprint in (jobs.bp, catalog.bp, health.bp, compat.bp):
         app.register_blueprint(blueprint)
     return app

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
+from api.auth import authenticate
 from api.jobs import submit
 
 bp = Blueprint("compat", __name__)
+bp.before_request(authenticate)
 
 
 @bp.post("/predict")

@@ -20,4 +20,8 @@ def load_config(env: Mapping[str, str]) -> dict[str, Any]:
         "PREDQ_MAX_WAIT": float(env.get("PREDQ_MAX_WAIT", 30)),
         "PREDQ_DEFAULT_TABULAR_MODEL": env.get("PREDQ_DEFAULT_TABULAR_MODEL", "iris-tree"),
         "PREDQ_DEFAULT_IMAGE_MODEL": env.get("PREDQ_DEFAULT_IMAGE_MODEL", "digits-cnn"),
+        "PREDQ_AUTH": env.get("PREDQ_AUTH", "keys"),
+        "PREDQ_API_KEYS": env.get("PREDQ_API_KEYS", ""),
+        # e.g. "20 per second;1000 per minute" (Flask-Limiter syntax); empty: no limit.
+        "PREDQ_RATE_LIMIT": env.get("PREDQ_RATE_LIMIT", ""),
     }

@@ -7,7 +7,15 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from models.errors import ImageTooLarge, IntegrityError, InvalidInput, ModelError, ModelNotFound
-from worker.errors import BrokerUnavailable, JobFinished, JobNotFound, WorkerError
+from worker.errors import (
+    BrokerUnavailable,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    JobFinished,
+    JobNotFound,
+    TooManyJobs,
+    WorkerError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +41,13 @@ class UnprocessableInput(ApiError):
     code = "invalid_input"
 
 
+class Unauthenticated(ApiError):
+    """No API key, or one the operator did not configure."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class UnsupportedMediaType(ApiError):
     """A content type the endpoint (or the model) does not take."""
 
@@ -49,6 +64,9 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (ModelError, 500),
     (JobNotFound, 404),
     (JobFinished, 409),
+    (IdempotencyKeyInFlight, 409),
+    (IdempotencyKeyReused, 422),
+    (TooManyJobs, 429),
     (BrokerUnavailable, 503),
     (WorkerError, 500),
 ]
@@ -58,8 +76,10 @@ def error_response(status: int, code: str, message: str) -> Response:
     """The JSON body every error shares: ``{"error": {"code", "message"}}``."""
     response = jsonify(error={"code": code, "message": message})
     response.status_code = status
-    if status == 503:
-        response.headers["Retry-After"] = "5"
+    if status in (429, 503):
+        response.headers.setdefault("Retry-After", "5")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="predq"'
     return response
 
 

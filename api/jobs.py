@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 
 from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
 from api.inputs import image_uploads, is_multipart, json_body, rows_from
+from api.auth import authenticate
 from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
-from worker.dispatch import submit_images, submit_rows
+from worker.dispatch import Submission
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1")
+bp.before_request(authenticate)
 
 
 @bp.post("/models/<name>/jobs")
@@ -32,17 +34,26 @@ def submit(name: str) -> Response:
         version = request.args.get("version") or request.form.get("version")
         manifest = _pinned(svc.store, name, version, image=True)
         blobs = image_uploads(request, svc.settings.serving.max_pixels)
-        job_id = submit_images(
-            svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size
-        )
+        submission = Submission(g.owner, manifest, blobs=blobs, idempotency_key=_idempotency_key())
     else:
         body = json_body(request, {"instances", "version"})
         manifest = _pinned(svc.store, name, body.get("version", request.args.get("version")), image=False)
-        job_id = submit_rows(svc.celery, svc.jobs, manifest, rows_from(request, manifest, body))
-    response = jsonify(svc.jobs.get(job_id))
+        rows = rows_from(request, manifest, body)
+        submission = Submission(g.owner, manifest, rows=rows, idempotency_key=_idempotency_key())
+    job, replayed = svc.dispatcher.submit(submission)
+    response = jsonify(job)
     response.status_code = 202
-    response.headers["Location"] = url_for("jobs.get_job", job_id=job_id)
+    response.headers["Location"] = url_for("jobs.get_job", job_id=job["id"])
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise MalformedRequest("Idempotency-Key must be 1 to 255 characters")
+    return key
 
 
 def _pinned(store: ModelStore, name: str, version: Any, image: bool) -> Manifest:
@@ -61,7 +72,7 @@ def get_job(job_id: str) -> Response:
     jobs = services().jobs
     wait = request.args.get("wait")
     if wait is None:
-        return jsonify(jobs.get(job_id))
+        return jsonify(jobs.get(job_id, g.owner))
     limit = current_app.config["PREDQ_MAX_WAIT"]
     try:
         seconds = float(wait)
@@ -69,12 +80,12 @@ def get_job(job_id: str) -> Response:
         raise MalformedRequest(f"'wait' must be a number of seconds, got {wait!r}") from None
     if not 0 <= seconds <= limit:
         raise MalformedRequest(f"'wait' must be between 0 and {limit:g} seconds")
-    return jsonify(jobs.wait(job_id, seconds))
+    return jsonify(jobs.wait(job_id, seconds, g.owner))
 
 
 @bp.delete("/jobs/<job_id>")
 def cancel_job(job_id: str) -> Response:
     """Cancel a queued or running job; 409 if it already finished."""
     jobs = services().jobs
-    jobs.cancel(job_id)
-    return jsonify(jobs.get(job_id))
+    jobs.cancel(job_id, g.owner)
+    return jsonify(jobs.get(job_id, g.owner))

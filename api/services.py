@@ -2,33 +2,46 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 from celery import Celery
 from flask import current_app
 
+from api.auth import ApiKeys
 from models.store import ModelStore
+from worker.admission import Admission
 from worker.celery_app import create_celery_app
+from worker.dispatch import Dispatcher
 from worker.jobs import JobStore
 from worker.settings import Settings
 
 
 @dataclasses.dataclass(frozen=True)
 class Services:
-    """The model store (manifests only), job store and Celery producer."""
+    """Model manifests, job records, the dispatcher and who may call."""
 
     settings: Settings
     store: ModelStore
     jobs: JobStore
     celery: Celery
+    dispatcher: Dispatcher
+    keys: ApiKeys
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
-        """Build the services; nothing connects until first used."""
+    def from_config(cls, config: Mapping[str, Any]) -> Services:
+        """Build the services from the app's config; nothing connects until first used."""
+        settings: Settings = config["PREDQ_SETTINGS"]
+        jobs = JobStore.from_url(settings.redis_url, settings.job_ttl, settings.secret_key)
+        celery = create_celery_app(settings)
+        admission = Admission(jobs.redis, settings.job_ttl, settings.max_outstanding_jobs)
         return cls(
             settings=settings,
             store=ModelStore(settings.model_dir),
-            jobs=JobStore.from_url(settings.redis_url, settings.job_ttl),
-            celery=create_celery_app(settings),
+            jobs=jobs,
+            celery=celery,
+            dispatcher=Dispatcher(celery, jobs, admission, settings.image_chunk_size),
+            keys=ApiKeys.parse(config["PREDQ_AUTH"], config["PREDQ_API_KEYS"]),
         )
 
 

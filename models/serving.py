@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from pathlib import Path
 from typing import Any
 
+from models.errors import IntegrityError, ModelError
 from models.manifest import Family, Manifest
 from models.store import ModelStore
 
@@ -42,6 +44,14 @@ class LoadedModels:
 
     def _load(self, manifest: Manifest) -> Any:
         path = self.store.artifact_path(manifest)
+        try:
+            return self._build(manifest, path)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any loader failure means a bad artifact
+            raise IntegrityError(f"{manifest.ref}: cannot load {manifest.artifact}: {exc}") from exc
+
+    def _build(self, manifest: Manifest, path: Path) -> Any:
         # Imported here: scikit-learn and torch are heavy, and a process only
         # pays for the families it actually serves.
         if manifest.family is Family.SKLEARN:

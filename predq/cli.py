@@ -105,6 +105,16 @@ def cmd_redis(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    """Create an API key: print it once, and the entry for PREDQ_API_KEYS."""
+    from api.auth import hash_key, new_key
+
+    key = new_key()
+    print(f"API key for {args.name} (shown once; give it to the client):\n  {key}")
+    print(f"Add to PREDQ_API_KEYS (comma-separated):\n  {args.name}:{hash_key(key)}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the whole stack: Redis (embedded if none is set), workers, API."""
     from predq.stack import run_stack
@@ -150,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=6399)
     server.add_argument("--data-dir", type=Path, default=Path("var/redis"))
     server.set_defaults(func=cmd_redis)
+
+    keys = sub.add_parser("keys", help="create an API key")
+    keys.add_argument("name", help="the key's owner name (letters, digits, . _ -)")
+    keys.set_defaults(func=cmd_keys)
 
     run = sub.add_parser("run", help="run Redis, one worker per queue and the API")
     run.add_argument("--bind", default="127.0.0.1:8000", help="default: this machine only")

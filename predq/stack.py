@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import signal
 import subprocess
 import sys
@@ -43,7 +44,9 @@ def run_stack(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
 
         for manifest in train_defaults(store):
             print(f"  trained {manifest.ref}")
-    child_env = dict(env)
+    child_env = {"PREDQ_AUTH": "none", "PREDQ_SECRET_KEY": secrets.token_hex(32), **env}
+    if child_env["PREDQ_AUTH"] == "none":
+        print("authentication is off (PREDQ_AUTH=none): for local development only")
     redis_server = None
     if not {"PREDQ_REDIS_URL", "PREDQ_BROKER_URL"} & set(env):
         redis_server = EmbeddedRedis(args.data_dir / "redis").start()

@@ -60,7 +60,7 @@ def settings(redis_url: str, model_store: ModelStore) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> Flask:
     """The API built by its factory, configured for the tests."""
-    return create_app({"TESTING": True, "PREDQ_SETTINGS": settings})
+    return create_app({"TESTING": True, "PREDQ_SETTINGS": settings, "PREDQ_AUTH": "none"})
 
 
 @pytest.fixture

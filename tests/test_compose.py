@@ -120,3 +120,21 @@ def test_train_runs_once_and_writes_the_store(services: dict[str, dict[str, Any]
 def test_dockerfile_runs_as_non_root() -> None:
     users = re.findall(r"^USER\s+(\S+)", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert users and users[-1] not in {"root", "0"}
+
+
+def test_the_stack_requires_keys_and_a_secret_and_limits_rates(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    env = services["api"]["environment"]
+    assert env["PREDQ_AUTH"] == "keys"
+    assert ":?" in env["PREDQ_API_KEYS"] and ":?" in env["PREDQ_SECRET_KEY"]
+    assert env["PREDQ_RATE_LIMIT"]
+
+
+def test_workers_stop_with_a_soft_shutdown_inside_their_grace_period(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in WORKERS:
+        service = services[name]
+        assert service["environment"]["REMAP_SIGTERM"] == "SIGQUIT"
+        assert service["stop_grace_period"] == "35s"  # > PREDQ_SOFT_SHUTDOWN_TIMEOUT (25 s)

@@ -11,10 +11,17 @@ PREDICT_IMAGES = "predq.predict_images"
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The Celery settings predq runs with; every choice here is deliberate."""
-    transport = {"visibility_timeout": settings.visibility_timeout}
+    transport = {
+        "visibility_timeout": settings.visibility_timeout,
+        # Sweep for messages of crashed workers often enough that they come
+        # back soon after their visibility timeout, not up to 100 s later.
+        "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 10)),
+        "unacked_restore_throttle": 1,
+    }
     return {
         "broker_url": settings.broker_url,
-        # Redis reads the visibility timeout from each of these; keep them equal.
+        # Celery reads the visibility timeout in these three places; keep them equal.
+        "visibility_timeout": settings.visibility_timeout,
         "broker_transport_options": transport,
         "result_backend_transport_options": transport,
         "broker_connection_retry_on_startup": True,
@@ -38,9 +45,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A cold shutdown (SIGQUIT, or SIGTERM with REMAP_SIGTERM=SIGQUIT) first
+        # lets running tasks finish for this long, then requeues what is left.
+        "worker_soft_shutdown_timeout": settings.soft_shutdown_timeout,
+        "worker_enable_soft_shutdown_on_idle": True,
         # Time limits stay below the visibility timeout (Settings checks it).
         "task_time_limit": settings.task_time_limit,
-        "task_soft_time_limit": max(1, settings.task_time_limit - 5),
+        "task_soft_time_limit": max(1, int(settings.task_time_limit * 0.9)),
         "task_routes": {
             PREDICT_ROWS: {"queue": TABULAR_QUEUE},
             PREDICT_IMAGES: {"queue": VISION_QUEUE},

@@ -1,61 +1,113 @@
 """What the API asks of the queue: accepting jobs, and who consumes which queue."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from celery import Celery
 from kombu.exceptions import OperationalError
 
 from models.manifest import Manifest
+from worker.admission import Admission
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS
-from worker.errors import BrokerUnavailable
-from worker.jobs import JobStore, new_job_id
+from worker.errors import BrokerUnavailable, IdempotencyKeyInFlight, JobNotFound, WorkerError
+from worker.jobs import JobStore
 from worker.settings import QUEUES
 
 
-@contextmanager
-def _publishing(jobs: JobStore, job_id: str) -> Iterator[None]:
-    # A job whose messages could not be sent must not sit 'queued' forever.
-    try:
-        yield
-    except OperationalError as exc:
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    """One validated request: tabular ``rows`` or image ``blobs`` for a model."""
+
+    owner: str
+    manifest: Manifest
+    rows: list[list[float]] | None = None
+    blobs: Sequence[bytes] = ()
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        """sha256 of what was asked: the same request always gives the same value."""
+        digest = hashlib.sha256(self.manifest.ref.encode())
+        if self.rows is not None:
+            digest.update(json.dumps(self.rows).encode())
+        for blob in self.blobs:
+            digest.update(hashlib.sha256(blob).digest())
+        return digest.hexdigest()
+
+
+class Dispatcher:
+    """Accepts jobs: admission, the record, then the Celery messages."""
+
+    def __init__(
+        self, celery: Celery, jobs: JobStore, admission: Admission, image_chunk_size: int
+    ) -> None:
+        self.celery = celery
+        self.jobs = jobs
+        self.admission = admission
+        self.image_chunk_size = image_chunk_size
+
+    def submit(self, submission: Submission) -> tuple[dict[str, Any], bool]:
+        """Accept a job; return its document and whether it is an idempotent replay."""
+        owner, key = submission.owner, submission.idempotency_key
+        job_id = self.jobs.ids.new(owner)
+        if key:
+            held = self.admission.claim(owner, key, submission.fingerprint(), job_id)
+            if held is not None:
+                return self._replay(held, owner), True
         try:
-            jobs.fail(job_id, "broker_unavailable", "the job could not be queued")
-        except BrokerUnavailable:
-            pass  # Redis is down too: the record cannot be updated either.
-        raise BrokerUnavailable(f"the Celery broker is unreachable: {exc}") from exc
+            self.admission.admit(owner, job_id)
+            self._enqueue(job_id, submission)
+        except WorkerError:
+            if key:
+                self.admission.release(owner, key)
+            raise
+        return self.jobs.get(job_id, owner), False
 
+    def _replay(self, job_id: str, owner: str) -> dict[str, Any]:
+        try:
+            return self.jobs.get(job_id, owner)
+        except JobNotFound:
+            raise IdempotencyKeyInFlight(
+                "a request with this Idempotency-Key is still being accepted; retry shortly"
+            ) from None
 
-def submit_rows(
-    celery: Celery, jobs: JobStore, manifest: Manifest, rows: list[list[float]]
-) -> str:
-    """Accept a tabular job; return its id."""
-    job_id = new_job_id()
-    jobs.create(job_id, manifest.ref, total=len(rows))
-    with _publishing(jobs, job_id):
-        celery.send_task(
-            PREDICT_ROWS, args=[job_id, manifest.name, manifest.version, rows], task_id=job_id
-        )
-    return job_id
+    def _enqueue(self, job_id: str, submission: Submission) -> None:
+        manifest = submission.manifest
+        total = len(submission.rows) if submission.rows is not None else len(submission.blobs)
+        self.jobs.create(job_id, submission.owner, manifest.ref, total, submission.blobs)
+        with self._publishing(job_id), self.celery.producer_or_acquire() as producer:
+            if submission.rows is not None:
+                self.celery.send_task(
+                    PREDICT_ROWS,
+                    args=[job_id, manifest.name, manifest.version, submission.rows],
+                    task_id=job_id,
+                    producer=producer,
+                )
+                return
+            for chunk, start in enumerate(range(0, total, self.image_chunk_size)):
+                stop = min(start + self.image_chunk_size, total)
+                self.celery.send_task(
+                    PREDICT_IMAGES,
+                    args=[job_id, manifest.name, manifest.version, chunk, start, stop],
+                    task_id=f"{job_id}.{chunk}",
+                    producer=producer,
+                )
 
-
-def submit_images(
-    celery: Celery, jobs: JobStore, manifest: Manifest, blobs: Sequence[bytes], chunk_size: int
-) -> str:
-    """Accept an image job: bytes go to Redis, messages carry only ranges."""
-    job_id = new_job_id()
-    jobs.create(job_id, manifest.ref, total=len(blobs), inputs=blobs)
-    with _publishing(jobs, job_id), celery.producer_or_acquire() as producer:
-        for chunk, start in enumerate(range(0, len(blobs), chunk_size)):
-            stop = min(start + chunk_size, len(blobs))
-            celery.send_task(
-                PREDICT_IMAGES,
-                args=[job_id, manifest.name, manifest.version, chunk, start, stop],
-                task_id=f"{job_id}.{chunk}",
-                producer=producer,
-            )
-    return job_id
+    @contextmanager
+    def _publishing(self, job_id: str) -> Iterator[None]:
+        # A job whose messages could not be sent must not sit 'queued' forever.
+        try:
+            yield
+        except OperationalError as exc:
+            try:
+                self.jobs.fail(job_id, "broker_unavailable", "the job could not be queued")
+            except BrokerUnavailable:
+                pass  # Redis is down too: the record cannot be updated either.
+            raise BrokerUnavailable(f"the Celery broker is unreachable: {exc}") from exc
 
 
 def queue_consumers(celery: Celery, timeout: float = 1.0) -> dict[str, int]:

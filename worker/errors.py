@@ -29,3 +29,21 @@ class InputsExpired(WorkerError):
     """A job's uploaded inputs are gone from Redis (their TTL ran out)."""
 
     code = "inputs_expired"
+
+
+class TooManyJobs(WorkerError):
+    """The owner already has as many unfinished jobs as allowed."""
+
+    code = "too_many_jobs"
+
+
+class IdempotencyKeyReused(WorkerError):
+    """An Idempotency-Key sent again with a different request."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInFlight(WorkerError):
+    """The first request with this Idempotency-Key is still being accepted."""
+
+    code = "idempotency_key_in_flight"

@@ -3,27 +3,58 @@
 Every state change checks the current status inside Redis, so a cancel that
 races a finishing chunk, or a chunk redelivered after a worker crash, can
 never move a job out of a terminal state or count an item twice.
-Each script returns the job's status after it ran ('' if the job is gone).
+
+All scripts take the same KEYS: the job hash, its results hash, its set of
+finished chunks, its uploaded inputs and its per-chunk attempt counters;
+ARGV[1] is the job's event channel and ARGV[2] the current time.
 """
 
-# KEYS[1] job hash; ARGV: now
-START = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return '' end
-if status == 'queued' then
-  redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1])
-  return 'running'
+# Ending a job: status, time, error; free the uploads; drop it from its owner's
+# outstanding jobs; wake every long-poll waiting on it.
+_FINISH_JOB = """
+local function finish_job(status, error)
+  redis.call('HSET', KEYS[1], 'status', status, 'finished_at', ARGV[2])
+  if error ~= '' then redis.call('HSET', KEYS[1], 'error', error) end
+  redis.call('DEL', KEYS[4])
+  local owner = redis.call('HGET', KEYS[1], 'owner')
+  if owner then
+    redis.call('ZREM', 'predq:owner:' .. owner .. ':active', redis.call('HGET', KEYS[1], 'id'))
+  end
+  redis.call('PUBLISH', ARGV[1], status)
 end
-return status
+local function is_live(status)
+  return status == 'queued' or status == 'running'
+end
 """
 
-# KEYS[1] job hash, KEYS[2] results hash, KEYS[3] finished-chunks set, KEYS[4] inputs hash
-# ARGV: channel, now, chunk id, n items, n failed items, all-failed error JSON,
-#       then index/result-JSON pairs
-COMPLETE_CHUNK = """
+# ARGV[3] chunk id, ARGV[4] worker name, ARGV[5] max attempts, ARGV[6] error
+# JSON for too many attempts. Returns 1 when the chunk should run, else 0.
+START = _FINISH_JOB + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or not is_live(status) then return 0 end
+if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then return 0 end
+local attempts = redis.call('HINCRBY', KEYS[5], ARGV[3], 1)
+redis.call('EXPIRE', KEYS[5], redis.call('TTL', KEYS[1]))
+if attempts > tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') then
+  redis.call('HSET', KEYS[1], 'attempts', attempts)
+end
+redis.call('HSET', KEYS[1], 'worker', ARGV[4])
+if attempts > tonumber(ARGV[5]) then
+  finish_job('failed', ARGV[6])
+  return 0
+end
+if status == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[2])
+end
+return 1
+"""
+
+# ARGV[3] chunk id, ARGV[4] n items, ARGV[5] n failed items, ARGV[6] error JSON
+# if every item failed, then index/result-JSON pairs. Returns the status after.
+COMPLETE_CHUNK = _FINISH_JOB + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return '' end
-if status ~= 'queued' and status ~= 'running' then return status end
+if not is_live(status) then return status end
 if redis.call('SADD', KEYS[3], ARGV[3]) == 0 then return status end
 local ttl = redis.call('TTL', KEYS[1])
 redis.call('EXPIRE', KEYS[3], ttl)
@@ -36,32 +67,34 @@ if status == 'queued' then
 end
 local done = redis.call('HINCRBY', KEYS[1], 'done', ARGV[4])
 local failed = redis.call('HINCRBY', KEYS[1], 'failed_items', ARGV[5])
-local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
-if done < total then
+if done < tonumber(redis.call('HGET', KEYS[1], 'total')) then
   redis.call('HSET', KEYS[1], 'status', 'running')
   return 'running'
 end
-status = 'succeeded'
-if failed >= total then
-  status = 'failed'
-  redis.call('HSET', KEYS[1], 'error', ARGV[6])
+if failed >= done then
+  finish_job('failed', ARGV[6])
+  return 'failed'
 end
-redis.call('HSET', KEYS[1], 'status', status, 'finished_at', ARGV[2])
-redis.call('DEL', KEYS[4])
-redis.call('PUBLISH', ARGV[1], status)
+finish_job('succeeded', '')
+return 'succeeded'
+"""
+
+# ARGV[3] new terminal status, ARGV[4] error JSON or ''. Unlike the others it
+# returns the status *before* it ran, so a caller can tell whether it was the
+# one that ended the job.
+FINISH = _FINISH_JOB + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return '' end
+if is_live(status) then finish_job(ARGV[3], ARGV[4]) end
 return status
 """
 
-# KEYS[1] job hash, KEYS[2] inputs hash; ARGV: channel, now, new status, error JSON or ''
-# Unlike the others it returns the status *before* it ran, so a caller can tell
-# whether it was the one that ended the job.
-FINISH = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return '' end
-if status ~= 'queued' and status ~= 'running' then return status end
-redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finished_at', ARGV[2])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
-redis.call('DEL', KEYS[2])
-redis.call('PUBLISH', ARGV[1], ARGV[3])
-return status
+# KEYS[1] an owner's outstanding jobs (sorted by expiry); ARGV: job id, now ms,
+# expiry ms, limit. Returns 1 if the job is admitted, 0 if the owner is at the limit.
+ADMIT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1
 """

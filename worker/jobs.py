@@ -7,7 +7,6 @@ move it through its states with the atomic scripts in :mod:`job_scripts`.
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import redis
 
 from worker import job_scripts
 from worker.errors import BrokerUnavailable, JobFinished, JobNotFound
+from worker.job_ids import JobIds
 
 
 class JobStatus(str, Enum):
@@ -36,11 +36,6 @@ class JobStatus(str, Enum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
-def new_job_id() -> str:
-    """An unguessable id: 128 random bits, URL-safe."""
-    return secrets.token_urlsafe(16)
-
-
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC timestamp."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -52,7 +47,8 @@ def error_json(code: str, message: str) -> str:
 
 
 @contextmanager
-def _redis_errors() -> Iterator[None]:
+def redis_errors() -> Iterator[None]:
+    """Turn redis-py connection failures into BrokerUnavailable."""
     try:
         yield
     except redis.ConnectionError as exc:
@@ -64,18 +60,19 @@ def _redis_errors() -> Iterator[None]:
 class JobStore:
     """Creates, reads, updates and waits on job records in one Redis database."""
 
-    def __init__(self, client: redis.Redis, ttl: int) -> None:
+    def __init__(self, client: redis.Redis, ttl: int, secret: str = "") -> None:
         self.redis = client
         self.ttl = ttl
+        self.ids = JobIds(secret)
         self._start = client.register_script(job_scripts.START)
         self._complete = client.register_script(job_scripts.COMPLETE_CHUNK)
         self._finish = client.register_script(job_scripts.FINISH)
 
     @classmethod
-    def from_url(cls, url: str, ttl: int) -> JobStore:
+    def from_url(cls, url: str, ttl: int, secret: str = "") -> JobStore:
         """A store on the Redis at ``url`` with short connect timeouts."""
         client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
-        return cls(client, ttl)
+        return cls(client, ttl, secret)
 
     @staticmethod
     def _keys(job_id: str) -> dict[str, str]:
@@ -85,22 +82,32 @@ class JobStore:
             "results": f"{base}:results",
             "chunks": f"{base}:chunks",
             "inputs": f"{base}:inputs",
+            "attempts": f"{base}:attempts",
             "channel": f"{base}:events",
         }
 
-    def create(self, job_id: str, model_ref: str, total: int, inputs: Sequence[bytes] = ()) -> None:
+    def _script_keys(self, job_id: str) -> tuple[list[str], str]:
+        keys = self._keys(job_id)
+        names = ("job", "results", "chunks", "inputs", "attempts")
+        return [keys[name] for name in names], keys["channel"]
+
+    def create(
+        self, job_id: str, owner: str, model_ref: str, total: int, inputs: Sequence[bytes] = ()
+    ) -> None:
         """Record a new queued job (and its uploaded inputs) with the store's TTL."""
         keys = self._keys(job_id)
         record = {
             "id": job_id,
+            "owner": owner,
             "model": model_ref,
             "status": JobStatus.QUEUED.value,
             "created_at": utc_now(),
             "total": total,
             "done": 0,
             "failed_items": 0,
+            "attempts": 0,
         }
-        with _redis_errors():
+        with redis_errors():
             pipe = self.redis.pipeline()
             pipe.hset(keys["job"], mapping=record)
             pipe.expire(keys["job"], self.ttl)
@@ -111,14 +118,26 @@ class JobStore:
 
     def inputs(self, job_id: str, start: int, stop: int) -> list[bytes | None]:
         """Uploaded inputs ``start..stop-1`` (None where they have expired)."""
-        with _redis_errors():
+        with redis_errors():
             return self.redis.hmget(self._keys(job_id)["inputs"], list(range(start, stop)))
 
-    def start(self, job_id: str) -> JobStatus | None:
-        """Mark a queued job running; return its status, or None if it is gone."""
-        with _redis_errors():
-            status = self._start(keys=[self._keys(job_id)["job"]], args=[utc_now()])
-        return JobStatus(status.decode()) if status else None
+    def start(self, job_id: str, chunk: int, worker: str, max_attempts: int) -> bool:
+        """Count an attempt at a chunk; True if it should run.
+
+        False for a job that is gone or over, a chunk already done, or a chunk
+        past ``max_attempts`` (the job then fails: a poison input that keeps
+        killing workers must not be retried forever).
+        """
+        keys, channel = self._script_keys(job_id)
+        too_many = error_json(
+            "too_many_attempts",
+            f"chunk {chunk} was started {max_attempts} times without finishing "
+            "(the worker running it died each time)",
+        )
+        with redis_errors():
+            return bool(
+                self._start(keys=keys, args=[channel, utc_now(), chunk, worker, max_attempts, too_many])
+            )
 
     def complete_chunk(
         self, job_id: str, chunk: int, start: int, results: Sequence[dict[str, Any]]
@@ -127,54 +146,83 @@ class JobStore:
 
         A chunk delivered twice (after a worker crash) is counted once.
         """
-        keys = self._keys(job_id)
+        keys, channel = self._script_keys(job_id)
         failed = sum(1 for r in results if "error" in r)
         pairs: list[Any] = []
         for offset, result in enumerate(results):
             pairs += [start + offset, json.dumps(result)]
         all_failed = error_json("all_items_failed", "every item of the job failed; see result")
-        with _redis_errors():
+        with redis_errors():
             status = self._complete(
-                keys=[keys["job"], keys["results"], keys["chunks"], keys["inputs"]],
-                args=[keys["channel"], utc_now(), chunk, len(results), failed, all_failed, *pairs],
+                keys=keys,
+                args=[channel, utc_now(), chunk, len(results), failed, all_failed, *pairs],
             )
         return JobStatus(status.decode()) if status else None
 
     def finish(self, job_id: str, status: JobStatus, error: str = "") -> JobStatus | None:
         """Move a live job to a terminal ``status``; return its status before."""
-        keys = self._keys(job_id)
-        with _redis_errors():
-            before = self._finish(
-                keys=[keys["job"], keys["inputs"]],
-                args=[keys["channel"], utc_now(), status.value, error],
-            )
+        keys, channel = self._script_keys(job_id)
+        with redis_errors():
+            before = self._finish(keys=keys, args=[channel, utc_now(), status.value, error])
         return JobStatus(before.decode()) if before else None
 
     def fail(self, job_id: str, code: str, message: str) -> None:
         """End a live job as failed with an error code and message."""
         self.finish(job_id, JobStatus.FAILED, error_json(code, message))
 
-    def cancel(self, job_id: str) -> None:
-        """Cancel a queued or running job; its remaining work is skipped."""
+    def cancel(self, job_id: str, owner: str) -> None:
+        """Cancel ``owner``'s queued or running job; its remaining work is skipped."""
+        self.get(job_id, owner)  # another owner's job is not found
         before = self.finish(job_id, JobStatus.CANCELLED)
         if before is None:
             raise JobNotFound(f"no job {job_id!r}")
         if before.is_terminal:
             raise JobFinished(f"job {job_id} is already {before.value}")
 
-    def get(self, job_id: str) -> dict[str, Any]:
-        """The job document clients see; raises JobNotFound."""
+    def get(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+        """The job document clients see; raises JobNotFound.
+
+        With ``owner``, another owner's job is not found either. A job this
+        service issued whose record Redis no longer has, within its TTL, is
+        reported ``failed`` with code ``lost``.
+        """
         keys = self._keys(job_id)
-        with _redis_errors():
+        with redis_errors():
             pipe = self.redis.pipeline()
             pipe.hgetall(keys["job"])
             pipe.hgetall(keys["results"])
             record, results = pipe.execute()
         if not record:
+            return self._lost(job_id, owner)
+        fields = {k.decode(): v.decode() for k, v in record.items()}
+        if owner is not None and fields.get("owner") != owner:
             raise JobNotFound(f"no job {job_id!r}")
-        return _document({k.decode(): v.decode() for k, v in record.items()}, results)
+        return _document(fields, results)
 
-    def wait(self, job_id: str, timeout: float) -> dict[str, Any]:
+    def _lost(self, job_id: str, owner: str | None) -> dict[str, Any]:
+        issued = None if owner is None else self.ids.issued_at(job_id, owner)
+        if issued is None or issued + self.ttl < time.time():
+            raise JobNotFound(f"no job {job_id!r}")
+        created = datetime.fromtimestamp(issued, timezone.utc)
+        return _document(
+            {
+                "id": job_id,
+                "model": "",
+                "status": JobStatus.FAILED.value,
+                "created_at": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "total": "0",
+                "done": "0",
+                "attempts": "0",
+                "error": error_json(
+                    "lost",
+                    "Redis lost this job's record before it finished (a restart "
+                    "without persistence?); submit it again",
+                ),
+            },
+            {},
+        )
+
+    def wait(self, job_id: str, timeout: float, owner: str | None = None) -> dict[str, Any]:
         """The job document once it is terminal, or after ``timeout`` seconds.
 
         Subscribes to the job's channel before reading the record, so a job
@@ -182,24 +230,24 @@ class JobStore:
         in a sleep loop.
         """
         deadline = time.monotonic() + timeout
-        with _redis_errors():
+        with redis_errors():
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self._keys(job_id)["channel"])
-                document = self.get(job_id)
+                document = self.get(job_id, owner)
                 while not JobStatus(document["status"]).is_terminal:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
                     if pubsub.get_message(timeout=remaining) is not None:
-                        document = self.get(job_id)
+                        document = self.get(job_id, owner)
             finally:
                 pubsub.close()
         return document
 
     def ping(self) -> None:
         """Raise BrokerUnavailable unless Redis answers."""
-        with _redis_errors():
+        with redis_errors():
             self.redis.ping()
 
 
@@ -218,6 +266,7 @@ def _document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, 
         "started_at": record.get("started_at"),
         "finished_at": record.get("finished_at"),
         "progress": {"done": int(record["done"]), "total": total},
+        "attempts": int(record.get("attempts", 0)),
         "result": items,
         "error": json.loads(record["error"]) if "error" in record else None,
     }

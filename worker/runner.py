@@ -24,16 +24,17 @@ def run_chunk(
     chunk: int,
     start: int,
     compute: Compute,
+    worker: str,
 ) -> None:
     """Run ``compute(predictor)`` for one chunk and record its results.
 
-    Cancelled, finished or expired jobs are skipped. Model and input errors
-    end the job ``failed`` with a clear message; they never escape to kill
-    the worker, and a redelivered chunk is counted once by the job store.
+    Cancelled, finished or expired jobs and finished chunks are skipped, and
+    a chunk started too often fails its job. Model and input errors end the
+    job ``failed`` with a clear message; they never escape to kill the worker,
+    and a redelivered chunk is counted once by the job store.
     """
-    status = runtime.jobs.start(job_id)
-    if status is None or status.is_terminal:
-        log.info("skipping chunk %s of job %s: %s", chunk, job_id, status or "expired")
+    if not runtime.jobs.start(job_id, chunk, worker, runtime.settings.max_attempts):
+        log.info("skipping chunk %s of job %s: nothing left to do", chunk, job_id)
         return
     try:
         predictor = runtime.models.get(runtime.store.get(model, version))

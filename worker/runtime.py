@@ -41,7 +41,7 @@ def get_runtime(app: Celery) -> Runtime:
         runtime = Runtime(
             settings=settings,
             store=store,
-            jobs=JobStore.from_url(settings.redis_url, settings.job_ttl),
+            jobs=JobStore.from_url(settings.redis_url, settings.job_ttl, settings.secret_key),
             models=LoadedModels(store, settings.serving),
             pid=os.getpid(),
         )

@@ -29,6 +29,10 @@ class Settings:
     visibility_timeout: int = 3600
     task_time_limit: int = 600
     image_chunk_size: int = 64
+    max_attempts: int = 3
+    max_outstanding_jobs: int = 10_000
+    soft_shutdown_timeout: float = 25.0
+    secret_key: str = ""
     serving: ServingOptions = ServingOptions()
 
     def __post_init__(self) -> None:
@@ -54,6 +58,10 @@ class Settings:
             visibility_timeout=int(env.get("PREDQ_VISIBILITY_TIMEOUT", 3600)),
             task_time_limit=int(env.get("PREDQ_TASK_TIME_LIMIT", 600)),
             image_chunk_size=int(env.get("PREDQ_IMAGE_CHUNK_SIZE", 64)),
+            max_attempts=int(env.get("PREDQ_MAX_ATTEMPTS", 3)),
+            max_outstanding_jobs=int(env.get("PREDQ_MAX_OUTSTANDING_JOBS", 10_000)),
+            soft_shutdown_timeout=float(env.get("PREDQ_SOFT_SHUTDOWN_TIMEOUT", 25)),
+            secret_key=env.get("PREDQ_SECRET_KEY", ""),
             serving=ServingOptions(
                 device=env.get("PREDQ_DEVICE", "auto"),
                 max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),

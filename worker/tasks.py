@@ -1,6 +1,7 @@
 """Celery tasks: JSON primitives in, work delegated to :mod:`worker.runner`."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import Task, shared_task
@@ -9,6 +10,12 @@ from worker.config import PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable, InputsExpired
 from worker.runner import run_chunk
 from worker.runtime import get_runtime
+
+def _worker(task: Task) -> str:
+    # Which process runs a chunk: recorded on the job for operators (and for
+    # fault-injection tests that kill exactly that process).
+    return f"{task.request.hostname}/{os.getpid()}"
+
 
 _RETRY = {
     "bind": True,
@@ -21,7 +28,9 @@ _RETRY = {
 @shared_task(name=PREDICT_ROWS, **_RETRY)
 def predict_rows(self: Task, job_id: str, model: str, version: str, rows: list[list[float]]) -> None:
     """Predict tabular ``rows`` (already validated by the API) for a job."""
-    run_chunk(get_runtime(self.app), job_id, model, version, 0, 0, lambda p: p.predict(rows))
+    run_chunk(
+        get_runtime(self.app), job_id, model, version, 0, 0, lambda p: p.predict(rows), _worker(self)
+    )
 
 
 @shared_task(name=PREDICT_IMAGES, **_RETRY)
@@ -37,4 +46,4 @@ def predict_images(
             raise InputsExpired(f"the uploaded images of job {job_id} have expired")
         return predictor.predict_images(blobs)
 
-    run_chunk(runtime, job_id, model, version, chunk, start, compute)
+    run_chunk(runtime, job_id, model, version, chunk, start, compute, _worker(self))

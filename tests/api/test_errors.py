@@ -98,13 +98,13 @@ def test_decompression_bomb_is_413(client: FlaskClient) -> None:
 
 
 def test_body_over_the_size_limit_is_413(settings: Settings) -> None:
-    client = create_app({"PREDQ_SETTINGS": settings, "MAX_CONTENT_LENGTH": 1000}).test_client()
+    client = create_app({"PREDQ_SETTINGS": settings, "PREDQ_AUTH": "none", "MAX_CONTENT_LENGTH": 1000}).test_client()
     response = client.post(IRIS, json={"instances": [[1.0, 2.0, 3.0, 4.0]] * 100})
     assert_error(response, 413, "request_entity_too_large")
 
 
 def test_too_many_multipart_parts_is_413(settings: Settings) -> None:
-    client = create_app({"PREDQ_SETTINGS": settings, "MAX_FORM_PARTS": 5}).test_client()
+    client = create_app({"PREDQ_SETTINGS": settings, "PREDQ_AUTH": "none", "MAX_FORM_PARTS": 5}).test_client()
     data = {"image": [(io.BytesIO(png()), f"{i}.png") for i in range(10)]}
     assert_error(client.post(DIGITS, data=data), 413, "request_entity_too_large")
 
@@ -117,7 +117,7 @@ def test_routes_and_methods_that_do_not_exist_answer_json(client: FlaskClient) -
 def test_redis_down_is_503_with_retry_after(settings: Settings) -> None:
     dead = "redis://127.0.0.1:1/0"
     down = Settings(redis_url=dead, broker_url=dead, model_dir=settings.model_dir)
-    client = create_app({"PREDQ_SETTINGS": down}).test_client()
+    client = create_app({"PREDQ_SETTINGS": down, "PREDQ_AUTH": "none"}).test_client()
     response = client.post(IRIS, json={"instances": [[5.1, 3.5, 1.4, 0.2]]})
     assert_error(response, 503, "broker_unavailable")
     assert response.headers["Retry-After"]

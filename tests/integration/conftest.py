@@ -38,7 +38,8 @@ class Stack:
         self.settings = settings
         self.logs = logs
         self.repo_root = repo_root
-        self.client: FlaskClient = create_app({"PREDQ_SETTINGS": settings, **config}).test_client()
+        app_config = {"PREDQ_SETTINGS": settings, "PREDQ_AUTH": "none", **config}
+        self.client: FlaskClient = create_app(app_config).test_client()
         self.celery: Celery = create_celery_app(settings)
         self.workers: list[subprocess.Popen[bytes]] = []
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from api.auth import hash_key, new_key
 from models import ModelStore
 from predq.embedded_redis import free_port
 from tests.integration.conftest import Stack
@@ -82,12 +83,15 @@ def test_worker_restart_mid_queue_loses_no_job(isolated_stack: Stack) -> None:
     assert all(job["progress"] == {"done": 1, "total": 1} for job in finished)
 
 
-def test_gunicorn_serves_submit_and_long_poll(stack: Stack, repo_root: Path) -> None:
+def test_gunicorn_serves_submit_and_long_poll_with_an_api_key(stack: Stack, repo_root: Path) -> None:
+    key = new_key()
+    env = {**stack.env(), "PREDQ_AUTH": "keys", "PREDQ_API_KEYS": f"tester:{hash_key(key)}"}
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "predq", "api", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=repo_root, env=stack.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=repo_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    auth = {"Authorization": f"Bearer {key}"}
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -101,12 +105,13 @@ def test_gunicorn_serves_submit_and_long_poll(stack: Stack, repo_root: Path) -> 
         request = urllib.request.Request(
             f"{base}/v1/models/iris-svm/jobs",
             data=json.dumps({"instances": [SETOSA]}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **auth},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 202
             location = response.headers["Location"]
-        with urllib.request.urlopen(f"{base}{location}?wait=20", timeout=30) as response:
+        poll = urllib.request.Request(f"{base}{location}?wait=20", headers=auth)
+        with urllib.request.urlopen(poll, timeout=30) as response:
             job = json.load(response)
         assert job["status"] == "succeeded" and job["result"][0]["class_name"] == "setosa"
     finally:

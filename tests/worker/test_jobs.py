@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from worker.errors import JobFinished, JobNotFound
-from worker.jobs import JobStatus, JobStore, new_job_id
+from worker.jobs import JobStatus, JobStore
 
 OK = {"label": 1, "class_name": "1", "probabilities": {"0": 0.0, "1": 1.0}}
 BAD = {"error": {"code": "invalid_image", "message": "corrupt"}}
@@ -19,14 +19,14 @@ def jobs(redis_client: redis.Redis) -> JobStore:
 
 
 def new_job(jobs: JobStore, total: int, inputs: list[bytes] | None = None) -> str:
-    job_id = new_job_id()
-    jobs.create(job_id, "m@1", total=total, inputs=inputs or [])
+    job_id = jobs.ids.new("alice")
+    jobs.create(job_id, "alice", "m@1", total=total, inputs=inputs or [])
     return job_id
 
 
 def test_new_job_is_queued_with_an_unguessable_id(jobs: JobStore) -> None:
     job_id = new_job(jobs, 2)
-    assert len(job_id) == 22  # 16 random bytes, base64url
+    assert len(job_id) == 43  # 16 random bytes, the time and a MAC, base64url
     doc = jobs.get(job_id)
     assert doc["status"] == "queued" and doc["model"] == "m@1"
     assert doc["progress"] == {"done": 0, "total": 2}
@@ -35,7 +35,7 @@ def test_new_job_is_queued_with_an_unguessable_id(jobs: JobStore) -> None:
 
 def test_chunks_finish_the_job_in_item_order_and_count_once(jobs: JobStore) -> None:
     job_id = new_job(jobs, 4)
-    assert jobs.start(job_id) is JobStatus.RUNNING
+    assert jobs.start(job_id, 0, "w/1", max_attempts=3)
     assert jobs.complete_chunk(job_id, 1, 2, [OK, BAD]) is JobStatus.RUNNING
     assert jobs.complete_chunk(job_id, 1, 2, [OK, BAD]) is JobStatus.RUNNING  # redelivered
     assert jobs.get(job_id)["progress"] == {"done": 2, "total": 4}
@@ -53,16 +53,16 @@ def test_a_job_whose_every_item_failed_is_failed(jobs: JobStore) -> None:
 
 def test_cancel_is_final(jobs: JobStore) -> None:
     job_id = new_job(jobs, 2, [b"a", b"b"])
-    jobs.cancel(job_id)
-    assert jobs.start(job_id) is JobStatus.CANCELLED  # a worker skips it
+    jobs.cancel(job_id, "alice")
+    assert not jobs.start(job_id, 0, "w/1", max_attempts=3)  # a worker skips it
     assert jobs.complete_chunk(job_id, 0, 0, [OK, OK]) is JobStatus.CANCELLED
     doc = jobs.get(job_id)
     assert doc["status"] == "cancelled" and doc["result"] is None
     assert jobs.inputs(job_id, 0, 2) == [None, None]  # uploads freed
     with pytest.raises(JobFinished):
-        jobs.cancel(job_id)
+        jobs.cancel(job_id, "alice")
     with pytest.raises(JobNotFound):
-        jobs.cancel("missing")
+        jobs.cancel("missing", "alice")
 
 
 def test_failure_keeps_its_error(jobs: JobStore) -> None:
