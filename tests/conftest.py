@@ -54,7 +54,12 @@ def model_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
 @pytest.fixture(scope="session")
 def settings(redis_url: str, model_store: ModelStore) -> Settings:
     """Settings pointing at the test Redis and the trained store."""
-    return Settings(redis_url=redis_url, broker_url=redis_url, model_dir=model_store.root)
+    return Settings(
+        redis_url=redis_url,
+        broker_url=redis_url,
+        model_dir=model_store.root,
+        secret_key="test-secret-shared-by-api-and-workers",
+    )
 
 
 @pytest.fixture

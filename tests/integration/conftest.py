@@ -8,6 +8,7 @@ another database (Celery's queues and broadcasts are per database).
 from __future__ import annotations
 
 import dataclasses
+import io
 import itertools
 import os
 import signal
@@ -19,10 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
 import pytest
 import redis
 from celery import Celery
 from flask.testing import FlaskClient
+from PIL import Image
 
 from api import create_app
 from worker.celery_app import create_celery_app
@@ -44,11 +47,18 @@ class Stack:
         self.workers: list[subprocess.Popen[bytes]] = []
 
     def env(self) -> dict[str, str]:
-        """The environment a worker process of this stack runs with."""
+        """The environment a worker process of this stack runs with: its settings."""
+        s = self.settings
         return {
             **os.environ,
-            "PREDQ_REDIS_URL": self.settings.redis_url,
-            "PREDQ_MODEL_DIR": str(self.settings.model_dir),
+            "PREDQ_REDIS_URL": s.redis_url,
+            "PREDQ_MODEL_DIR": str(s.model_dir),
+            "PREDQ_JOB_TTL": str(s.job_ttl),
+            "PREDQ_VISIBILITY_TIMEOUT": str(s.visibility_timeout),
+            "PREDQ_TASK_TIME_LIMIT": str(s.task_time_limit),
+            "PREDQ_MAX_ATTEMPTS": str(s.max_attempts),
+            "PREDQ_SOFT_SHUTDOWN_TIMEOUT": str(s.soft_shutdown_timeout),
+            "PREDQ_SECRET_KEY": s.secret_key,
             "PREDQ_TORCH_THREADS": "1",
         }
 
@@ -60,6 +70,7 @@ class Stack:
             [sys.executable, "-m", "predq", "worker", "--queues", queues,
              "--concurrency", "1", "--hostname", name],
             cwd=self.repo_root, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a test can kill it whole
         )  # fmt: skip
         self.workers.append(process)
         deadline = time.monotonic() + 60
@@ -69,9 +80,27 @@ class Stack:
         return process
 
     def stop_worker(self, process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-        """Stop a worker: SIGTERM is Celery's warm shutdown."""
+        """Stop a worker: SIGTERM is Celery's warm shutdown, SIGQUIT its cold (soft) one."""
         process.send_signal(sig)
         process.wait(timeout=60)
+
+    def kill_worker(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL a worker's main process and its pool children at once."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def record(self, job_id: str) -> dict[str, str]:
+        """The raw job record in Redis, as an operator would inspect it."""
+        raw = redis.Redis.from_url(self.settings.redis_url).hgetall(f"predq:job:{job_id}")
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def wait_until(self, job_id: str, predicate: Callable[[dict[str, str]], bool], timeout: float = 60) -> dict[str, str]:
+        """Poll a job's record until ``predicate`` holds (fault tests need to act mid-job)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(record := self.record(job_id)):
+            assert time.monotonic() < deadline, f"job {job_id} never got there: {record}"
+            time.sleep(0.02)
+        return record
 
     def close(self) -> None:
         """Stop every worker still running."""
@@ -112,12 +141,13 @@ def stack_factory(
 ) -> Iterator[Callable[..., Stack]]:
     """Makes stacks on fresh databases, with no worker until the test starts one.
 
-    Keyword arguments override the session's settings (``model_dir=...``).
+    Keyword arguments override the session's settings (``model_dir=...``);
+    ``redis_url`` puts the stack on another Redis server altogether.
     """
     made: list[Stack] = []
 
     def make(**overrides: Any) -> Stack:
-        url = _database(settings.redis_url, 1 + next(_DATABASES) % 15)
+        url = overrides.pop("redis_url", None) or _database(settings.redis_url, 1 + next(_DATABASES) % 15)
         redis.Redis.from_url(url).flushdb()
         isolated = dataclasses.replace(settings, redis_url=url, broker_url=url, **overrides)
         made.append(Stack(isolated, tmp_path, repo_root))
@@ -134,3 +164,14 @@ def stack_factory(
 def isolated_stack(stack_factory: Callable[..., Stack]) -> Stack:
     """A stack on a fresh database with no worker until the test starts one."""
     return stack_factory()
+
+
+@pytest.fixture(scope="session")
+def slow_images() -> list[bytes]:
+    """300 large, smooth PNGs: one chunk of them takes seconds to decode, so a
+    test can act while the job is running."""
+    ramp = np.linspace(0, 255, 1024, dtype=np.float32)
+    plane = (ramp[None, :] * 0.5 + ramp[:, None] * 0.5).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(np.stack([plane, plane.T, 255 - plane], axis=-1)).save(buffer, format="PNG")
+    return [buffer.getvalue()] * 300
