@@ -1,7 +1,10 @@
 """Loaded models predict what the estimators themselves predict."""
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ from sklearn import datasets
 from sklearn.preprocessing import FunctionTransformer
 
 from models import IntegrityError, ModelStore
+from models.manifest import sha256_of
 from models.serving import LoadedModels, ServingOptions
 from models.tabular import load
 
@@ -70,3 +74,28 @@ def test_artifact_referring_to_untrusted_code_is_refused(tmp_path: Path) -> None
     skops.io.dump(FunctionTransformer(os.system), path)
     with pytest.raises(IntegrityError, match="posix.system"):
         load(path)
+
+
+class _Payload:
+    """Unpickling this writes a file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+@pytest.mark.parametrize("name", ["iris-tree", "digits-cnn"])
+def test_a_planted_pickle_is_never_unpickled(model_store: ModelStore, tmp_path: Path, name: str) -> None:
+    store = ModelStore(tmp_path / "store")
+    shutil.copytree(model_store.root / name, store.root / name)
+    manifest = store.get(name)
+    marker = tmp_path / "pwned"
+    artifact = store.root / name / manifest.version / manifest.artifact
+    artifact.write_bytes(pickle.dumps(_Payload(marker)))
+    # The attacker controls the manifest too, so the checksum matches.
+    dataclasses.replace(manifest, sha256=sha256_of(artifact)).write(artifact.parent)
+    with pytest.raises(IntegrityError, match="cannot load"):
+        LoadedModels(store, ServingOptions(device="cpu")).get(store.get(name))
+    assert not marker.exists()

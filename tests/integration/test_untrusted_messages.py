@@ -1,0 +1,39 @@
+"""Workers deserialise JSON only: a pickled message is refused and runs nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Stack
+from worker.config import PREDICT_ROWS
+from worker.settings import TABULAR_QUEUE
+
+pytestmark = pytest.mark.integration
+
+
+class Payload:
+    """Unpickling this writes a file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+def test_pickled_message_is_rejected_without_running_anything(
+    isolated_stack: Stack, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    isolated_stack.celery.send_task(
+        PREDICT_ROWS, args=[Payload(marker)], serializer="pickle", queue=TABULAR_QUEUE
+    )
+    worker = isolated_stack.start_worker("tabular")
+    # Queued behind the pickle: once it is done, the pickle has been dealt with.
+    job = isolated_stack.client.post("/predict", json={"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    assert isolated_stack.wait(job.get_json()["id"])["status"] == "succeeded"
+    assert not marker.exists()
+    assert worker.poll() is None
+    log = "".join(p.read_text() for p in isolated_stack.logs.glob("*.log"))
+    assert "ContentDisallowed" in log or "untrusted content" in log
