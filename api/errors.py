@@ -99,7 +99,7 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(exc: Exception) -> Response:
         status = next(s for cls, s in _STATUS if isinstance(exc, cls))
         if status >= 500:
-            log.error("%s: %s", type(exc).__name__, exc)
+            log.error("%s: %s (cause: %r)", type(exc).__name__, exc, exc.__cause__)
         return error_response(status, exc.code, str(exc))  # type: ignore[attr-defined]
 
     @app.errorhandler(HTTPException)

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import redis
 from celery import Celery
 from kombu.exceptions import OperationalError
 
@@ -102,12 +103,12 @@ class Dispatcher:
         # A job whose messages could not be sent must not sit 'queued' forever.
         try:
             yield
-        except OperationalError as exc:
+        except (OperationalError, redis.RedisError) as exc:
             try:
                 self.jobs.fail(job_id, "broker_unavailable", "the job could not be queued")
             except BrokerUnavailable:
                 pass  # Redis is down too: the record cannot be updated either.
-            raise BrokerUnavailable(f"the Celery broker is unreachable: {exc}") from exc
+            raise BrokerUnavailable("the Celery broker is unreachable") from exc
 
 
 def queue_consumers(celery: Celery, timeout: float = 1.0) -> dict[str, int]:
@@ -116,7 +117,7 @@ def queue_consumers(celery: Celery, timeout: float = 1.0) -> dict[str, int]:
     try:
         replies = celery.control.inspect(timeout=timeout).active_queues() or {}
     except (OperationalError, OSError) as exc:
-        raise BrokerUnavailable(f"the Celery broker is unreachable: {exc}") from exc
+        raise BrokerUnavailable("the Celery broker is unreachable") from exc
     for queues in replies.values():
         for queue in queues:
             if queue["name"] in consumers:

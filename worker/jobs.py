@@ -48,13 +48,16 @@ def error_json(code: str, message: str) -> str:
 
 @contextmanager
 def redis_errors() -> Iterator[None]:
-    """Turn redis-py connection failures into BrokerUnavailable."""
+    """Turn Redis being unreachable, or refusing writes, into BrokerUnavailable."""
     try:
         yield
-    except redis.ConnectionError as exc:
-        raise BrokerUnavailable(f"Redis is unreachable: {exc}") from exc
-    except redis.TimeoutError as exc:
-        raise BrokerUnavailable(f"Redis timed out: {exc}") from exc
+    # The messages reach clients: they name the condition, never Redis's own
+    # text, which can quote the command (uploaded bytes) or internal addresses.
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise BrokerUnavailable("the job store (Redis) is unreachable") from exc
+    except (redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError) as exc:
+        # noeviction: a full Redis refuses new jobs rather than dropping queued ones.
+        raise BrokerUnavailable("the job store (Redis) is full or read-only") from exc
 
 
 class JobStore:

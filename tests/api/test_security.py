@@ -7,6 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.auth import ApiKeys
+from worker.dispatch import Submission
 
 Bearer = Callable[[str], dict[str, str]]
 IRIS = "/v1/models/iris-tree/jobs"
@@ -103,3 +104,15 @@ def test_keys_config_is_validated() -> None:
         ApiKeys.parse("keys", "alice:not-a-hash")
     with pytest.raises(ValueError):
         ApiKeys.parse("sometimes", "")
+
+
+def test_a_key_whose_first_request_is_still_being_accepted_is_409(
+    client: FlaskClient, bearer: Bearer
+) -> None:
+    svc = client.application.extensions["predq"]
+    twin = Submission("alice", svc.store.get("iris-tree"), rows=ROW["instances"])
+    # What a concurrent twin sees between the first request's claim and its record.
+    svc.dispatcher.admission.claim("alice", "order-7", twin.fingerprint(), "no-record-yet")
+    response = client.post(IRIS, json=ROW, headers={**bearer("alice"), "Idempotency-Key": "order-7"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "idempotency_key_in_flight"

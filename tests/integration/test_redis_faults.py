@@ -1,6 +1,7 @@
 """Redis failures: cut connections, kill -9 with and without persistence."""
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -87,3 +88,25 @@ def test_without_persistence_lost_jobs_are_reported_lost_and_the_api_recovers(
     assert stack.client.get("/v1/jobs/never-issued").status_code == 404
     stack.start_worker("tabular")
     assert stack.wait(submit(stack, 1)[0])["status"] == "succeeded"
+
+
+def test_a_full_redis_refuses_new_jobs_with_503_and_keeps_the_queued_ones(
+    own_redis: Callable[[bool], EmbeddedRedis], stack_factory: Callable[..., Stack],
+    digit_pngs: list[tuple[bytes, int]],
+) -> None:  # fmt: skip
+    server = own_redis(True)
+    stack = stack_factory(redis_url=server.url)
+    queued = submit(stack, 3)
+    admin = redis.Redis.from_url(server.url)
+    admin.config_set("maxmemory", admin.info("memory")["used_memory"] + 200_000)
+    codes = set()
+    for _ in range(20):
+        upload = [(io.BytesIO(digit_pngs[0][0] * 50), f"{i}.png") for i in range(40)]
+        response = stack.client.post("/classify", data={"image": upload})
+        codes.add(response.status_code)
+        assert b"PNG" not in response.data  # Redis's error text (quoting the upload) stays inside
+    assert 503 in codes and codes <= {202, 503}
+
+    admin.config_set("maxmemory", 0)
+    stack.start_worker("tabular")
+    assert [stack.wait(job_id)["status"] for job_id in queued] == ["succeeded"] * 3
