@@ -33,7 +33,7 @@ def json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
     return body
 
 
-def rows_from(request: Request, manifest: Manifest, body: dict[str, Any]) -> list[list[float]]:
+def rows_from(manifest: Manifest, body: dict[str, Any]) -> list[list[float]]:
     """Validated rows for a tabular model."""
     if "instances" not in body:
         raise UnprocessableInput("missing field 'instances'")

@@ -5,9 +5,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 
+from api.auth import authenticate
 from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
 from api.inputs import image_uploads, is_multipart, json_body, rows_from
-from api.auth import authenticate
 from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
@@ -38,7 +38,7 @@ def submit(name: str) -> Response:
     else:
         body = json_body(request, {"instances", "version"})
         manifest = _pinned(svc.store, name, body.get("version", request.args.get("version")), image=False)
-        rows = rows_from(request, manifest, body)
+        rows = rows_from(manifest, body)
         submission = Submission(g.owner, manifest, rows=rows, idempotency_key=_idempotency_key())
     job, replayed = svc.dispatcher.submit(submission)
     response = jsonify(job)

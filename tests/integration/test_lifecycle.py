@@ -120,15 +120,13 @@ def test_gunicorn_serves_submit_and_long_poll_with_an_api_key(stack: Stack, repo
 
 
 def test_cancelling_a_running_batch_stops_its_remaining_chunks(
-    stack_factory: Callable[..., Stack], digit_pngs: list[tuple[bytes, int]]
+    stack_factory: Callable[..., Stack], digit_pngs: list[tuple[bytes, int]], slow_images: list[bytes]
 ) -> None:
-    stack = stack_factory(image_chunk_size=1)
-    files = [(io.BytesIO(digit_pngs[i % 20][0]), f"{i}.png") for i in range(300)]
+    stack = stack_factory(image_chunk_size=10)  # 30 chunks of large images: seconds of work
+    files = [(io.BytesIO(blob), f"{i}.png") for i, blob in enumerate(slow_images)]
     job_id = stack.client.post("/classify", data={"image": files}).get_json()["id"]
     stack.start_worker("vision")
-    deadline = time.monotonic() + 60
-    while stack.client.get(f"/v1/jobs/{job_id}").get_json()["status"] == "queued":
-        assert time.monotonic() < deadline, "the job never started"
+    stack.wait_until(job_id, lambda record: record["status"] == "running")
     cancelled = stack.client.delete(f"/v1/jobs/{job_id}").get_json()
     assert cancelled["status"] == "cancelled"
     # A job queued behind the cancelled chunks: once it is done, they were all consumed.
