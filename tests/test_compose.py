@@ -138,3 +138,11 @@ def test_workers_stop_with_a_soft_shutdown_inside_their_grace_period(
         service = services[name]
         assert service["environment"]["REMAP_SIGTERM"] == "SIGQUIT"
         assert service["stop_grace_period"] == "35s"  # > PREDQ_SOFT_SHUTDOWN_TIMEOUT (25 s)
+
+
+def test_flower_is_optional_and_password_protected(services: dict[str, dict[str, Any]]) -> None:
+    flower = services["flower"]
+    assert flower["profiles"] == ["flower"]
+    argv = command_of(flower)
+    assert "flower" in argv and any(a.startswith("--basic-auth=") for a in argv)
+    assert any(a.startswith("--broker=redis://:") and "@redis:6379" in a for a in argv)
