@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import catalog, compat, health, jobs
+from api import cache, catalog, compat, health, jobs
 from api.config import load_config
 from api.errors import register_error_handlers
 from api.services import Services
@@ -22,6 +22,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["predq"] = Services.from_settings(app.config["PREDQ_SETTINGS"])
     register_error_handlers(app)
-    for blueprint in (jobs.bp, catalog.bp, health.bp, compat.bp):
+    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp):
         app.register_blueprint(blueprint)
     return app

@@ -4,13 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.http import parse_dict_header
 
 from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
 from api.inputs import image_uploads, is_multipart, json_body, rows_from
 from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
-from worker.dispatch import submit_images, submit_rows
+from worker.dispatch import CacheUse, submit_images, submit_rows
+from worker.jobs import JobStatus
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1")
 
@@ -22,8 +24,16 @@ def create_job(name: str) -> Response:
 
 
 def submit(name: str) -> Response:
-    """Validate the request for model ``name``, queue it, answer 202."""
+    """Validate the request for model ``name``, queue it, answer 202.
+
+    ``Prefer: wait=N`` answers 200 with the finished job when it ends within
+    N seconds; ``Cache-Control: no-cache`` skips the result cache lookup and
+    ``no-store`` keeps the request out of the cache altogether.
+    """
     svc = services()
+    cache = None if request.cache_control.no_store else CacheUse(
+        svc.cache, lookup=not request.cache_control.no_cache
+    )
     # The latest version says what the model takes: an unknown model is a 404
     # and the wrong kind of body a 415, before any of the body is parsed.
     if svc.store.get(name).is_image_model:
@@ -33,16 +43,38 @@ def submit(name: str) -> Response:
         manifest = _pinned(svc.store, name, version, image=True)
         blobs = image_uploads(request, svc.settings.serving.max_pixels)
         job_id = submit_images(
-            svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size
+            svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size, cache
         )
     else:
         body = json_body(request, {"instances", "version"})
         manifest = _pinned(svc.store, name, body.get("version", request.args.get("version")), image=False)
-        job_id = submit_rows(svc.celery, svc.jobs, manifest, rows_from(request, manifest, body))
-    response = jsonify(svc.jobs.get(job_id))
-    response.status_code = 202
+        rows = rows_from(request, manifest, body)
+        job_id = submit_rows(svc.celery, svc.jobs, manifest, rows, cache)
+    wait = _preferred_wait(request.headers.get("Prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
+    job = svc.jobs.get(job_id) if wait is None else svc.jobs.wait(job_id, wait)
+    response = jsonify(job)
+    response.status_code = 200 if JobStatus(job["status"]).is_terminal and wait is not None else 202
     response.headers["Location"] = url_for("jobs.get_job", job_id=job_id)
+    response.vary.add("Prefer")
+    if wait is not None:
+        response.headers["Preference-Applied"] = f"wait={wait:g}"
     return response
+
+
+def _preferred_wait(prefer: str, limit: float) -> float | None:
+    """Seconds asked for by ``Prefer: wait=N`` (RFC 7240), capped at ``limit``.
+
+    A preference that cannot be honoured is ignored, as the RFC asks, rather
+    than refused: the request is still accepted and answered 202.
+    """
+    value = parse_dict_header(prefer).get("wait")
+    try:
+        seconds = float(value) if value is not None else -1.0
+    except ValueError:
+        return None
+    if not 0 <= seconds < float("inf"):
+        return None
+    return min(seconds, limit)
 
 
 def _pinned(store: ModelStore, name: str, version: Any, image: bool) -> Manifest:

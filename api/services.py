@@ -7,6 +7,7 @@ from celery import Celery
 from flask import current_app
 
 from models.store import ModelStore
+from worker.cache import ResultCache
 from worker.celery_app import create_celery_app
 from worker.jobs import JobStore
 from worker.settings import Settings
@@ -14,20 +15,23 @@ from worker.settings import Settings
 
 @dataclasses.dataclass(frozen=True)
 class Services:
-    """The model store (manifests only), job store and Celery producer."""
+    """The model store (manifests only), job store, result cache and Celery producer."""
 
     settings: Settings
     store: ModelStore
     jobs: JobStore
+    cache: ResultCache
     celery: Celery
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         """Build the services; nothing connects until first used."""
+        jobs = JobStore.from_url(settings.redis_url, settings.job_ttl)
         return cls(
             settings=settings,
             store=ModelStore(settings.model_dir),
-            jobs=JobStore.from_url(settings.redis_url, settings.job_ttl),
+            jobs=jobs,
+            cache=ResultCache(jobs.redis, settings.cache_ttl),
             celery=create_celery_app(settings),
         )
 

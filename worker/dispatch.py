@@ -1,6 +1,7 @@
 """What the API asks of the queue: accepting jobs, and who consumes which queue."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -8,6 +9,7 @@ from celery import Celery
 from kombu.exceptions import OperationalError
 
 from models.manifest import Manifest
+from worker.cache import ResultCache, images_digest, rows_digest
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable
 from worker.jobs import JobStore, new_job_id
@@ -27,11 +29,40 @@ def _publishing(jobs: JobStore, job_id: str) -> Iterator[None]:
         raise BrokerUnavailable(f"the Celery broker is unreachable: {exc}") from exc
 
 
+@dataclasses.dataclass(frozen=True)
+class CacheUse:
+    """How one request uses the result cache: ``lookup`` False still refreshes it."""
+
+    cache: ResultCache
+    lookup: bool = True
+
+
+def _answered_from_cache(
+    jobs: JobStore, use: CacheUse | None, manifest: Manifest, digest: str, job_id: str
+) -> bool:
+    """Create ``job_id`` finished if the cache holds its results; else note where they go."""
+    if use is None or not use.cache.enabled:
+        return False
+    key = use.cache.key(manifest.ref, digest)
+    results = use.cache.lookup(manifest.ref, key) if use.lookup else None
+    if results is not None:
+        jobs.create_cached(job_id, manifest.ref, results)
+        return True
+    use.cache.remember(job_id, key)
+    return False
+
+
 def submit_rows(
-    celery: Celery, jobs: JobStore, manifest: Manifest, rows: list[list[float]]
+    celery: Celery,
+    jobs: JobStore,
+    manifest: Manifest,
+    rows: list[list[float]],
+    cache: CacheUse | None = None,
 ) -> str:
-    """Accept a tabular job; return its id."""
+    """Accept a tabular job (answered from ``cache`` when it can be); return its id."""
     job_id = new_job_id()
+    if _answered_from_cache(jobs, cache, manifest, rows_digest(rows), job_id):
+        return job_id
     jobs.create(job_id, manifest.ref, total=len(rows))
     with _publishing(jobs, job_id):
         celery.send_task(
@@ -41,10 +72,17 @@ def submit_rows(
 
 
 def submit_images(
-    celery: Celery, jobs: JobStore, manifest: Manifest, blobs: Sequence[bytes], chunk_size: int
+    celery: Celery,
+    jobs: JobStore,
+    manifest: Manifest,
+    blobs: Sequence[bytes],
+    chunk_size: int,
+    cache: CacheUse | None = None,
 ) -> str:
     """Accept an image job: bytes go to Redis, messages carry only ranges."""
     job_id = new_job_id()
+    if _answered_from_cache(jobs, cache, manifest, images_digest(blobs), job_id):
+        return job_id
     jobs.create(job_id, manifest.ref, total=len(blobs), inputs=blobs)
     with _publishing(jobs, job_id), celery.producer_or_acquire() as producer:
         for chunk, start in enumerate(range(0, len(blobs), chunk_size)):

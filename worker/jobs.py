@@ -52,7 +52,8 @@ def error_json(code: str, message: str) -> str:
 
 
 @contextmanager
-def _redis_errors() -> Iterator[None]:
+def redis_errors() -> Iterator[None]:
+    """Turn Redis connection trouble into BrokerUnavailable (a 503 in the API)."""
     try:
         yield
     except redis.ConnectionError as exc:
@@ -100,7 +101,7 @@ class JobStore:
             "done": 0,
             "failed_items": 0,
         }
-        with _redis_errors():
+        with redis_errors():
             pipe = self.redis.pipeline()
             pipe.hset(keys["job"], mapping=record)
             pipe.expire(keys["job"], self.ttl)
@@ -109,14 +110,38 @@ class JobStore:
                 pipe.expire(keys["inputs"], self.ttl)
             pipe.execute()
 
+    def create_cached(self, job_id: str, model_ref: str, results: Sequence[Any]) -> None:
+        """Record a job answered from the result cache: already succeeded."""
+        keys = self._keys(job_id)
+        now = utc_now()
+        record = {
+            "id": job_id,
+            "model": model_ref,
+            "status": JobStatus.SUCCEEDED.value,
+            "created_at": now,
+            "started_at": now,
+            "finished_at": now,
+            "total": len(results),
+            "done": len(results),
+            "failed_items": sum(1 for r in results if "error" in r),
+            "cached": 1,
+        }
+        with redis_errors():
+            pipe = self.redis.pipeline()
+            pipe.hset(keys["job"], mapping=record)
+            pipe.hset(keys["results"], mapping={i: json.dumps(r) for i, r in enumerate(results)})
+            pipe.expire(keys["job"], self.ttl)
+            pipe.expire(keys["results"], self.ttl)
+            pipe.execute()
+
     def inputs(self, job_id: str, start: int, stop: int) -> list[bytes | None]:
         """Uploaded inputs ``start..stop-1`` (None where they have expired)."""
-        with _redis_errors():
+        with redis_errors():
             return self.redis.hmget(self._keys(job_id)["inputs"], list(range(start, stop)))
 
     def start(self, job_id: str) -> JobStatus | None:
         """Mark a queued job running; return its status, or None if it is gone."""
-        with _redis_errors():
+        with redis_errors():
             status = self._start(keys=[self._keys(job_id)["job"]], args=[utc_now()])
         return JobStatus(status.decode()) if status else None
 
@@ -133,7 +158,7 @@ class JobStore:
         for offset, result in enumerate(results):
             pairs += [start + offset, json.dumps(result)]
         all_failed = error_json("all_items_failed", "every item of the job failed; see result")
-        with _redis_errors():
+        with redis_errors():
             status = self._complete(
                 keys=[keys["job"], keys["results"], keys["chunks"], keys["inputs"]],
                 args=[keys["channel"], utc_now(), chunk, len(results), failed, all_failed, *pairs],
@@ -143,7 +168,7 @@ class JobStore:
     def finish(self, job_id: str, status: JobStatus, error: str = "") -> JobStatus | None:
         """Move a live job to a terminal ``status``; return its status before."""
         keys = self._keys(job_id)
-        with _redis_errors():
+        with redis_errors():
             before = self._finish(
                 keys=[keys["job"], keys["inputs"]],
                 args=[keys["channel"], utc_now(), status.value, error],
@@ -165,7 +190,7 @@ class JobStore:
     def get(self, job_id: str) -> dict[str, Any]:
         """The job document clients see; raises JobNotFound."""
         keys = self._keys(job_id)
-        with _redis_errors():
+        with redis_errors():
             pipe = self.redis.pipeline()
             pipe.hgetall(keys["job"])
             pipe.hgetall(keys["results"])
@@ -182,7 +207,7 @@ class JobStore:
         in a sleep loop.
         """
         deadline = time.monotonic() + timeout
-        with _redis_errors():
+        with redis_errors():
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self._keys(job_id)["channel"])
@@ -199,7 +224,7 @@ class JobStore:
 
     def ping(self) -> None:
         """Raise BrokerUnavailable unless Redis answers."""
-        with _redis_errors():
+        with redis_errors():
             self.redis.ping()
 
 
@@ -220,4 +245,5 @@ def _document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, 
         "progress": {"done": int(record["done"]), "total": total},
         "result": items,
         "error": json.loads(record["error"]) if "error" in record else None,
+        "cached": record.get("cached") == "1",
     }

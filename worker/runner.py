@@ -9,6 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from models.errors import ModelError
 from worker.errors import BrokerUnavailable, WorkerError
+from worker.jobs import JobStatus
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,4 +51,12 @@ def run_chunk(
         log.exception("job %s chunk %s crashed", job_id, chunk)
         runtime.jobs.fail(job_id, "internal_error", f"{type(exc).__name__}: {exc}")
         return
-    runtime.jobs.complete_chunk(job_id, chunk, start, results)
+    record_chunk(runtime, job_id, chunk, start, results)
+
+
+def record_chunk(
+    runtime: Runtime, job_id: str, chunk: int, start: int, results: list[dict[str, Any]]
+) -> None:
+    """Store a chunk's results; the chunk that ends a job well fills the result cache."""
+    if runtime.jobs.complete_chunk(job_id, chunk, start, results) is JobStatus.SUCCEEDED:
+        runtime.cache.fill(job_id, runtime.jobs.get(job_id)["result"])

@@ -29,6 +29,7 @@ class Settings:
     visibility_timeout: int = 3600
     task_time_limit: int = 600
     image_chunk_size: int = 64
+    cache_ttl: int = 3600
     serving: ServingOptions = ServingOptions()
 
     def __post_init__(self) -> None:
@@ -54,6 +55,7 @@ class Settings:
             visibility_timeout=int(env.get("PREDQ_VISIBILITY_TIMEOUT", 3600)),
             task_time_limit=int(env.get("PREDQ_TASK_TIME_LIMIT", 600)),
             image_chunk_size=int(env.get("PREDQ_IMAGE_CHUNK_SIZE", 64)),
+            cache_ttl=int(env.get("PREDQ_CACHE_TTL", 3600)),
             serving=ServingOptions(
                 device=env.get("PREDQ_DEVICE", "auto"),
                 max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),

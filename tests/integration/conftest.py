@@ -49,6 +49,7 @@ class Stack:
             "PREDQ_REDIS_URL": self.settings.redis_url,
             "PREDQ_MODEL_DIR": str(self.settings.model_dir),
             "PREDQ_TORCH_THREADS": "1",
+            "PREDQ_CACHE_TTL": str(self.settings.cache_ttl),
         }
 
     def start_worker(self, queues: str) -> subprocess.Popen[bytes]:
