@@ -43,7 +43,7 @@ def submit(name: str) -> Response:
         manifest = _pinned(svc.store, name, version, image=True)
         blobs = image_uploads(request, svc.settings.serving.max_pixels)
         job_id = submit_images(
-            svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size, cache
+            svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size, cache, svc.pending
         )
     else:
         body = json_body(request, {"instances", "version"})

@@ -7,6 +7,7 @@ from celery import Celery
 from flask import current_app
 
 from models.store import ModelStore
+from worker.batching import PendingChunks
 from worker.cache import ResultCache
 from worker.celery_app import create_celery_app
 from worker.jobs import JobStore
@@ -15,12 +16,13 @@ from worker.settings import Settings
 
 @dataclasses.dataclass(frozen=True)
 class Services:
-    """The model store (manifests only), job store, result cache and Celery producer."""
+    """The model store (manifests only), job store, result cache, batching list and Celery producer."""
 
     settings: Settings
     store: ModelStore
     jobs: JobStore
     cache: ResultCache
+    pending: PendingChunks | None
     celery: Celery
 
     @classmethod
@@ -32,6 +34,8 @@ class Services:
             store=ModelStore(settings.model_dir),
             jobs=jobs,
             cache=ResultCache(jobs.redis, settings.cache_ttl),
+            # Listing chunks for batching is wasted work when workers do not batch.
+            pending=PendingChunks(jobs.redis, settings.job_ttl) if settings.vision_batch.enabled else None,
             celery=create_celery_app(settings),
         )
 

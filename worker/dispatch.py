@@ -9,6 +9,7 @@ from celery import Celery
 from kombu.exceptions import OperationalError
 
 from models.manifest import Manifest
+from worker.batching import ChunkRef, PendingChunks
 from worker.cache import ResultCache, images_digest, rows_digest
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable
@@ -78,19 +79,29 @@ def submit_images(
     blobs: Sequence[bytes],
     chunk_size: int,
     cache: CacheUse | None = None,
+    pending: PendingChunks | None = None,
 ) -> str:
-    """Accept an image job: bytes go to Redis, messages carry only ranges."""
+    """Accept an image job: bytes go to Redis, messages carry only ranges.
+
+    With ``pending``, its chunks are also listed for workers to batch with
+    other jobs' chunks; each chunk's message is still sent.
+    """
     job_id = new_job_id()
     if _answered_from_cache(jobs, cache, manifest, images_digest(blobs), job_id):
         return job_id
     jobs.create(job_id, manifest.ref, total=len(blobs), inputs=blobs)
+    chunks = [
+        ChunkRef(job_id, i, start, min(start + chunk_size, len(blobs)))
+        for i, start in enumerate(range(0, len(blobs), chunk_size))
+    ]
+    if pending is not None:
+        pending.add(manifest.ref, chunks)
     with _publishing(jobs, job_id), celery.producer_or_acquire() as producer:
-        for chunk, start in enumerate(range(0, len(blobs), chunk_size)):
-            stop = min(start + chunk_size, len(blobs))
+        for c in chunks:
             celery.send_task(
                 PREDICT_IMAGES,
-                args=[job_id, manifest.name, manifest.version, chunk, start, stop],
-                task_id=f"{job_id}.{chunk}",
+                args=[job_id, manifest.name, manifest.version, c.chunk, c.start, c.stop],
+                task_id=f"{job_id}.{c.chunk}",
                 producer=producer,
             )
     return job_id

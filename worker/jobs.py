@@ -165,6 +165,11 @@ class JobStore:
             )
         return JobStatus(status.decode()) if status else None
 
+    def chunk_done(self, job_id: str, chunk: int) -> bool:
+        """True once a chunk's results are recorded (here or by another worker)."""
+        with redis_errors():
+            return bool(self.redis.sismember(self._keys(job_id)["chunks"], chunk))
+
     def finish(self, job_id: str, status: JobStatus, error: str = "") -> JobStatus | None:
         """Move a live job to a terminal ``status``; return its status before."""
         keys = self._keys(job_id)

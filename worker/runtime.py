@@ -10,6 +10,7 @@ from celery import Celery
 
 from models.serving import LoadedModels
 from models.store import ModelStore
+from worker.batching import PendingChunks
 from worker.cache import ResultCache
 from worker.jobs import JobStore
 from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
@@ -25,6 +26,7 @@ class Runtime:
     store: ModelStore
     jobs: JobStore
     cache: ResultCache
+    pending: PendingChunks
     models: LoadedModels
     pid: int
 
@@ -46,6 +48,7 @@ def get_runtime(app: Celery) -> Runtime:
             store=store,
             jobs=jobs,
             cache=ResultCache(jobs.redis, settings.cache_ttl),
+            pending=PendingChunks(jobs.redis, settings.job_ttl),
             models=LoadedModels(store, settings.serving),
             pid=os.getpid(),
         )

@@ -15,6 +15,19 @@ QUEUES = (TABULAR_QUEUE, VISION_QUEUE)
 
 
 @dataclasses.dataclass(frozen=True)
+class BatchLimits:
+    """When a worker closes a batch: at ``max_batch_size`` items or after ``max_delay_ms``."""
+
+    max_batch_size: int = 64
+    max_delay_ms: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        """A batch of at most one item is no batching."""
+        return self.max_batch_size > 1
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything a worker (or the API, when enqueueing) needs to know.
 
@@ -30,6 +43,7 @@ class Settings:
     task_time_limit: int = 600
     image_chunk_size: int = 64
     cache_ttl: int = 3600
+    vision_batch: BatchLimits = BatchLimits()
     serving: ServingOptions = ServingOptions()
 
     def __post_init__(self) -> None:
@@ -56,6 +70,10 @@ class Settings:
             task_time_limit=int(env.get("PREDQ_TASK_TIME_LIMIT", 600)),
             image_chunk_size=int(env.get("PREDQ_IMAGE_CHUNK_SIZE", 64)),
             cache_ttl=int(env.get("PREDQ_CACHE_TTL", 3600)),
+            vision_batch=BatchLimits(
+                max_batch_size=int(env.get("PREDQ_VISION_MAX_BATCH_SIZE", 64)),
+                max_delay_ms=float(env.get("PREDQ_VISION_MAX_DELAY_MS", 5)),
+            ),
             serving=ServingOptions(
                 device=env.get("PREDQ_DEVICE", "auto"),
                 max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),

@@ -17,6 +17,7 @@ import pytest
 from models import ModelStore
 from predq.embedded_redis import free_port
 from tests.integration.conftest import Stack
+from worker.settings import BatchLimits
 
 pytestmark = pytest.mark.integration
 SETOSA = [5.1, 3.5, 1.4, 0.2]
@@ -117,8 +118,11 @@ def test_gunicorn_serves_submit_and_long_poll(stack: Stack, repo_root: Path) -> 
 def test_cancelling_a_running_batch_stops_its_remaining_chunks(
     stack_factory: Callable[..., Stack], digit_pngs: list[tuple[bytes, int]]
 ) -> None:
-    stack = stack_factory(image_chunk_size=1)
-    files = [(io.BytesIO(digit_pngs[i % 20][0]), f"{i}.png") for i in range(300)]
+    # One image per chunk and no batching across chunks, so the job is slow
+    # enough to be cancelled while it runs: a worker can take a second to
+    # answer the ping of start_worker, and does 300 such chunks in less.
+    stack = stack_factory(image_chunk_size=1, vision_batch=BatchLimits(max_batch_size=1))
+    files = [(io.BytesIO(digit_pngs[i % 20][0]), f"{i}.png") for i in range(1500)]
     job_id = stack.client.post("/classify", data={"image": files}).get_json()["id"]
     stack.start_worker("vision")
     deadline = time.monotonic() + 60
@@ -133,4 +137,4 @@ def test_cancelling_a_running_batch_stops_its_remaining_chunks(
     final = stack.client.get(f"/v1/jobs/{job_id}").get_json()
     assert final["status"] == "cancelled"
     assert final["progress"] == cancelled["progress"]  # no chunk counted after the cancel
-    assert final["progress"]["done"] < 300
+    assert final["progress"]["done"] < 1500
