@@ -76,8 +76,6 @@ def error_response(status: int, code: str, message: str) -> Response:
     """The JSON body every error shares: ``{"error": {"code", "message"}}``."""
     response = jsonify(error={"code": code, "message": message})
     response.status_code = status
-    if status in (429, 503):
-        response.headers.setdefault("Retry-After", "5")
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="predq"'
     return response
@@ -100,7 +98,11 @@ def register_error_handlers(app: Flask) -> None:
         status = next(s for cls, s in _STATUS if isinstance(exc, cls))
         if status >= 500:
             log.error("%s: %s (cause: %r)", type(exc).__name__, exc, exc.__cause__)
-        return error_response(status, exc.code, str(exc))  # type: ignore[attr-defined]
+        response = error_response(status, exc.code, str(exc))  # type: ignore[attr-defined]
+        if status in (429, 503):
+            # Flask-Limiter's own 429s carry their exact Retry-After; these are a guess.
+            response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

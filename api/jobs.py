@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from werkzeug.http import parse_dict_header
 
 from api.auth import authenticate
 from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
@@ -12,6 +13,7 @@ from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
 from worker.dispatch import Submission
+from worker.jobs import JobStatus
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1")
 bp.before_request(authenticate)
@@ -24,8 +26,18 @@ def create_job(name: str) -> Response:
 
 
 def submit(name: str) -> Response:
-    """Validate the request for model ``name``, queue it, answer 202."""
+    """Validate the request for model ``name``, queue it, answer 202.
+
+    ``Prefer: wait=N`` answers 200 with the finished job when it ends within
+    N seconds; ``Cache-Control: no-cache`` skips the result cache lookup and
+    ``no-store`` keeps the request out of the cache altogether.
+    """
     svc = services()
+    options = {
+        "idempotency_key": _idempotency_key(),
+        "cache_lookup": not request.cache_control.no_cache,
+        "cache_store": not request.cache_control.no_store,
+    }
     # The latest version says what the model takes: an unknown model is a 404
     # and the wrong kind of body a 415, before any of the body is parsed.
     if svc.store.get(name).is_image_model:
@@ -34,19 +46,41 @@ def submit(name: str) -> Response:
         version = request.args.get("version") or request.form.get("version")
         manifest = _pinned(svc.store, name, version, image=True)
         blobs = image_uploads(request, svc.settings.serving.max_pixels)
-        submission = Submission(g.owner, manifest, blobs=blobs, idempotency_key=_idempotency_key())
+        submission = Submission(g.owner, manifest, blobs=blobs, **options)
     else:
         body = json_body(request, {"instances", "version"})
         manifest = _pinned(svc.store, name, body.get("version", request.args.get("version")), image=False)
         rows = rows_from(manifest, body)
-        submission = Submission(g.owner, manifest, rows=rows, idempotency_key=_idempotency_key())
+        submission = Submission(g.owner, manifest, rows=rows, **options)
     job, replayed = svc.dispatcher.submit(submission)
+    wait = _preferred_wait(request.headers.get("Prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
+    if wait is not None:
+        job = svc.jobs.wait(job["id"], wait, g.owner)
     response = jsonify(job)
-    response.status_code = 202
+    response.status_code = 200 if wait is not None and JobStatus(job["status"]).is_terminal else 202
     response.headers["Location"] = url_for("jobs.get_job", job_id=job["id"])
+    response.vary.add("Prefer")
+    if wait is not None:
+        response.headers["Preference-Applied"] = f"wait={wait:g}"
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _preferred_wait(prefer: str, limit: float) -> float | None:
+    """Seconds asked for by ``Prefer: wait=N`` (RFC 7240), capped at ``limit``.
+
+    A preference that cannot be honoured is ignored, as the RFC asks, rather
+    than refused: the request is still accepted and answered 202.
+    """
+    value = parse_dict_header(prefer).get("wait")
+    try:
+        seconds = float(value) if value is not None else -1.0
+    except ValueError:
+        return None
+    if not 0 <= seconds < float("inf"):
+        return None
+    return min(seconds, limit)
 
 
 def _idempotency_key() -> str | None:

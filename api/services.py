@@ -11,6 +11,8 @@ from flask import current_app
 from api.auth import ApiKeys
 from models.store import ModelStore
 from worker.admission import Admission
+from worker.batching import PendingChunks
+from worker.cache import ResultCache
 from worker.celery_app import create_celery_app
 from worker.dispatch import Dispatcher
 from worker.jobs import JobStore
@@ -19,11 +21,12 @@ from worker.settings import Settings
 
 @dataclasses.dataclass(frozen=True)
 class Services:
-    """Model manifests, job records, the dispatcher and who may call."""
+    """Model manifests, job records, the result cache, the dispatcher and who may call."""
 
     settings: Settings
     store: ModelStore
     jobs: JobStore
+    cache: ResultCache
     celery: Celery
     dispatcher: Dispatcher
     keys: ApiKeys
@@ -35,12 +38,19 @@ class Services:
         jobs = JobStore.from_url(settings.redis_url, settings.job_ttl, settings.secret_key)
         celery = create_celery_app(settings)
         admission = Admission(jobs.redis, settings.job_ttl, settings.max_outstanding_jobs)
+        cache = ResultCache(jobs.redis, settings.cache_ttl)
+        # Listing chunks for batching is wasted work when workers do not batch.
+        batching = settings.vision_batch.enabled
+        pending = PendingChunks(jobs.redis, settings.job_ttl) if batching else None
         return cls(
             settings=settings,
             store=ModelStore(settings.model_dir),
             jobs=jobs,
+            cache=cache,
             celery=celery,
-            dispatcher=Dispatcher(celery, jobs, admission, settings.image_chunk_size),
+            dispatcher=Dispatcher(
+                celery, jobs, admission, cache, pending, settings.image_chunk_size
+            ),
             keys=ApiKeys.parse(config["PREDQ_AUTH"], config["PREDQ_API_KEYS"]),
         )
 

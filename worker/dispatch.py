@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +12,8 @@ from kombu.exceptions import OperationalError
 
 from models.manifest import Manifest
 from worker.admission import Admission
+from worker.batching import ChunkRef, PendingChunks
+from worker.cache import ResultCache, images_digest, rows_digest
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable, IdempotencyKeyInFlight, JobNotFound, WorkerError
 from worker.jobs import JobStore
@@ -22,33 +22,46 @@ from worker.settings import QUEUES
 
 @dataclasses.dataclass(frozen=True)
 class Submission:
-    """One validated request: tabular ``rows`` or image ``blobs`` for a model."""
+    """One validated request: tabular ``rows`` or image ``blobs`` for a model.
+
+    ``cache_lookup`` False (``Cache-Control: no-cache``) still refreshes the
+    result cache; ``cache_store`` False (``no-store``) keeps it out entirely.
+    """
 
     owner: str
     manifest: Manifest
     rows: list[list[float]] | None = None
     blobs: Sequence[bytes] = ()
     idempotency_key: str | None = None
+    cache_lookup: bool = True
+    cache_store: bool = True
+
+    def digest(self) -> str:
+        """sha256 of the canonical input: the same input always gives the same value."""
+        return rows_digest(self.rows) if self.rows is not None else images_digest(self.blobs)
 
     def fingerprint(self) -> str:
-        """sha256 of what was asked: the same request always gives the same value."""
-        digest = hashlib.sha256(self.manifest.ref.encode())
-        if self.rows is not None:
-            digest.update(json.dumps(self.rows).encode())
-        for blob in self.blobs:
-            digest.update(hashlib.sha256(blob).digest())
-        return digest.hexdigest()
+        """What was asked, model version included: the identity of a request."""
+        return f"{self.manifest.ref}:{self.digest()}"
 
 
 class Dispatcher:
-    """Accepts jobs: admission, the record, then the Celery messages."""
+    """Accepts jobs: admission, the result cache, the record, then the Celery messages."""
 
     def __init__(
-        self, celery: Celery, jobs: JobStore, admission: Admission, image_chunk_size: int
+        self,
+        celery: Celery,
+        jobs: JobStore,
+        admission: Admission,
+        cache: ResultCache,
+        pending: PendingChunks | None,
+        image_chunk_size: int,
     ) -> None:
         self.celery = celery
         self.jobs = jobs
         self.admission = admission
+        self.cache = cache
+        self.pending = pending
         self.image_chunk_size = image_chunk_size
 
     def submit(self, submission: Submission) -> tuple[dict[str, Any], bool]:
@@ -60,8 +73,9 @@ class Dispatcher:
             if held is not None:
                 return self._replay(held, owner), True
         try:
-            self.admission.admit(owner, job_id)
-            self._enqueue(job_id, submission)
+            if not self._answered_from_cache(job_id, submission):
+                self.admission.admit(owner, job_id)
+                self._enqueue(job_id, submission)
         except WorkerError:
             if key:
                 self.admission.release(owner, key)
@@ -76,6 +90,19 @@ class Dispatcher:
                 "a request with this Idempotency-Key is still being accepted; retry shortly"
             ) from None
 
+    def _answered_from_cache(self, job_id: str, submission: Submission) -> bool:
+        """Create ``job_id`` finished if the cache holds its results; else note where they go."""
+        if not submission.cache_store or not self.cache.enabled:
+            return False
+        ref = submission.manifest.ref
+        key = self.cache.key(submission.owner, ref, submission.digest())
+        results = self.cache.lookup(ref, key) if submission.cache_lookup else None
+        if results is not None:
+            self.jobs.create_cached(job_id, submission.owner, ref, results)
+            return True
+        self.cache.remember(job_id, key)
+        return False
+
     def _enqueue(self, job_id: str, submission: Submission) -> None:
         manifest = submission.manifest
         total = len(submission.rows) if submission.rows is not None else len(submission.blobs)
@@ -89,12 +116,17 @@ class Dispatcher:
                     producer=producer,
                 )
                 return
-            for chunk, start in enumerate(range(0, total, self.image_chunk_size)):
-                stop = min(start + self.image_chunk_size, total)
+            chunks = [
+                ChunkRef(job_id, i, start, min(start + self.image_chunk_size, total))
+                for i, start in enumerate(range(0, total, self.image_chunk_size))
+            ]
+            if self.pending is not None:
+                self.pending.add(manifest.ref, chunks)
+            for c in chunks:
                 self.celery.send_task(
                     PREDICT_IMAGES,
-                    args=[job_id, manifest.name, manifest.version, chunk, start, stop],
-                    task_id=f"{job_id}.{chunk}",
+                    args=[job_id, manifest.name, manifest.version, c.chunk, c.start, c.stop],
+                    task_id=f"{job_id}.{c.chunk}",
                     producer=producer,
                 )
 

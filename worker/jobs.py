@@ -119,6 +119,34 @@ class JobStore:
                 pipe.expire(keys["inputs"], self.ttl)
             pipe.execute()
 
+    def create_cached(
+        self, job_id: str, owner: str, model_ref: str, results: Sequence[Any]
+    ) -> None:
+        """Record a job answered from the result cache: already succeeded."""
+        keys = self._keys(job_id)
+        now = utc_now()
+        record = {
+            "id": job_id,
+            "owner": owner,
+            "model": model_ref,
+            "status": JobStatus.SUCCEEDED.value,
+            "created_at": now,
+            "started_at": now,
+            "finished_at": now,
+            "total": len(results),
+            "done": len(results),
+            "failed_items": sum(1 for r in results if "error" in r),
+            "attempts": 0,
+            "cached": 1,
+        }
+        with redis_errors():
+            pipe = self.redis.pipeline()
+            pipe.hset(keys["job"], mapping=record)
+            pipe.hset(keys["results"], mapping={i: json.dumps(r) for i, r in enumerate(results)})
+            pipe.expire(keys["job"], self.ttl)
+            pipe.expire(keys["results"], self.ttl)
+            pipe.execute()
+
     def inputs(self, job_id: str, start: int, stop: int) -> list[bytes | None]:
         """Uploaded inputs ``start..stop-1`` (None where they have expired)."""
         with redis_errors():
@@ -161,6 +189,11 @@ class JobStore:
                 args=[channel, utc_now(), chunk, len(results), failed, all_failed, *pairs],
             )
         return JobStatus(status.decode()) if status else None
+
+    def chunk_done(self, job_id: str, chunk: int) -> bool:
+        """True once a chunk's results are recorded (here or by another worker)."""
+        with redis_errors():
+            return bool(self.redis.sismember(self._keys(job_id)["chunks"], chunk))
 
     def finish(self, job_id: str, status: JobStatus, error: str = "") -> JobStatus | None:
         """Move a live job to a terminal ``status``; return its status before."""
@@ -272,4 +305,5 @@ def _document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, 
         "attempts": int(record.get("attempts", 0)),
         "result": items,
         "error": json.loads(record["error"]) if "error" in record else None,
+        "cached": record.get("cached") == "1",
     }

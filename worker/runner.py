@@ -1,19 +1,55 @@
-"""Running one chunk of a job: the part of a task that is not Celery glue."""
+"""Running chunks of jobs: the part of a task that is not Celery glue."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 
 from models.errors import ModelError
 from worker.errors import BrokerUnavailable, WorkerError
+from worker.jobs import JobStatus
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 Compute = Callable[[Any], list[dict[str, Any]]]
+T = TypeVar("T")
+
+
+def guarded(runtime: Runtime, job_ids: Sequence[str], compute: Callable[[], T]) -> T | None:
+    """``compute()``, or None after ending ``job_ids`` failed with a clear error.
+
+    Model and input errors, timeouts and bugs fail the jobs; they never
+    escape to kill the worker. Redis trouble is raised so Celery retries.
+    """
+    try:
+        return compute()
+    except BrokerUnavailable:
+        raise
+    except (ModelError, WorkerError) as exc:
+        code, message = exc.code, str(exc)
+    except SoftTimeLimitExceeded:
+        code, message = "timeout", "the job ran past the task time limit"
+    except Exception as exc:  # noqa: BLE001 - a bug must fail the job, not hang it
+        log.exception("jobs %s crashed", ", ".join(job_ids))
+        code, message = "internal_error", f"{type(exc).__name__}: {exc}"
+    for job_id in job_ids:
+        runtime.jobs.fail(job_id, code, message)
+    return None
+
+
+def is_live(runtime: Runtime, job_id: str, chunk: int, worker: str) -> bool:
+    """Count an attempt at a chunk and mark its job running.
+
+    False (and a log line) if the job is cancelled, over or gone, the chunk
+    is already done, or the chunk was started too often (its job then fails).
+    """
+    if runtime.jobs.start(job_id, chunk, worker, runtime.settings.max_attempts):
+        return True
+    log.info("skipping chunk %s of job %s: nothing left to do", chunk, job_id)
+    return False
 
 
 def run_chunk(
@@ -28,27 +64,22 @@ def run_chunk(
 ) -> None:
     """Run ``compute(predictor)`` for one chunk and record its results.
 
-    Cancelled, finished or expired jobs and finished chunks are skipped, and
-    a chunk started too often fails its job. Model and input errors end the
-    job ``failed`` with a clear message; they never escape to kill the worker,
-    and a redelivered chunk is counted once by the job store.
+    Cancelled, finished or expired jobs and finished chunks are skipped, a
+    chunk started too often fails its job, and a redelivered chunk is counted
+    once by the job store.
     """
-    if not runtime.jobs.start(job_id, chunk, worker, runtime.settings.max_attempts):
-        log.info("skipping chunk %s of job %s: nothing left to do", chunk, job_id)
+    if not is_live(runtime, job_id, chunk, worker):
         return
-    try:
-        predictor = runtime.models.get(runtime.store.get(model, version))
-        results = compute(predictor)
-    except BrokerUnavailable:
-        raise  # Redis trouble: let Celery retry the task.
-    except (ModelError, WorkerError) as exc:
-        runtime.jobs.fail(job_id, exc.code, str(exc))
-        return
-    except SoftTimeLimitExceeded:
-        runtime.jobs.fail(job_id, "timeout", "the job ran past the task time limit")
-        return
-    except Exception as exc:  # noqa: BLE001 - a bug must fail the job, not hang it
-        log.exception("job %s chunk %s crashed", job_id, chunk)
-        runtime.jobs.fail(job_id, "internal_error", f"{type(exc).__name__}: {exc}")
-        return
-    runtime.jobs.complete_chunk(job_id, chunk, start, results)
+    results = guarded(
+        runtime, [job_id], lambda: compute(runtime.models.get(runtime.store.get(model, version)))
+    )
+    if results is not None:
+        record_chunk(runtime, job_id, chunk, start, results)
+
+
+def record_chunk(
+    runtime: Runtime, job_id: str, chunk: int, start: int, results: list[dict[str, Any]]
+) -> None:
+    """Store a chunk's results; the chunk that ends a job well fills the result cache."""
+    if runtime.jobs.complete_chunk(job_id, chunk, start, results) is JobStatus.SUCCEEDED:
+        runtime.cache.fill(job_id, runtime.jobs.get(job_id)["result"])

@@ -10,6 +10,8 @@ from celery import Celery
 
 from models.serving import LoadedModels
 from models.store import ModelStore
+from worker.batching import PendingChunks
+from worker.cache import ResultCache
 from worker.jobs import JobStore
 from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
 
@@ -23,6 +25,8 @@ class Runtime:
     settings: Settings
     store: ModelStore
     jobs: JobStore
+    cache: ResultCache
+    pending: PendingChunks
     models: LoadedModels
     pid: int
 
@@ -38,10 +42,13 @@ def get_runtime(app: Celery) -> Runtime:
     if runtime is None or runtime.pid != os.getpid():
         settings: Settings = app.predq_settings  # type: ignore[attr-defined]
         store = ModelStore(settings.model_dir)
+        jobs = JobStore.from_url(settings.redis_url, settings.job_ttl, settings.secret_key)
         runtime = Runtime(
             settings=settings,
             store=store,
-            jobs=JobStore.from_url(settings.redis_url, settings.job_ttl, settings.secret_key),
+            jobs=jobs,
+            cache=ResultCache(jobs.redis, settings.cache_ttl),
+            pending=PendingChunks(jobs.redis, settings.job_ttl),
             models=LoadedModels(store, settings.serving),
             pid=os.getpid(),
         )

@@ -15,6 +15,19 @@ QUEUES = (TABULAR_QUEUE, VISION_QUEUE)
 
 
 @dataclasses.dataclass(frozen=True)
+class BatchLimits:
+    """When a worker closes a batch: at ``max_batch_size`` items or after ``max_delay_ms``."""
+
+    max_batch_size: int = 64
+    max_delay_ms: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        """A batch of at most one item is no batching."""
+        return self.max_batch_size > 1
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything a worker (or the API, when enqueueing) needs to know.
 
@@ -33,6 +46,8 @@ class Settings:
     max_outstanding_jobs: int = 10_000
     soft_shutdown_timeout: float = 25.0
     secret_key: str = ""
+    cache_ttl: int = 3600
+    vision_batch: BatchLimits = BatchLimits()
     serving: ServingOptions = ServingOptions()
 
     def __post_init__(self) -> None:
@@ -62,6 +77,11 @@ class Settings:
             max_outstanding_jobs=int(env.get("PREDQ_MAX_OUTSTANDING_JOBS", 10_000)),
             soft_shutdown_timeout=float(env.get("PREDQ_SOFT_SHUTDOWN_TIMEOUT", 25)),
             secret_key=env.get("PREDQ_SECRET_KEY", ""),
+            cache_ttl=int(env.get("PREDQ_CACHE_TTL", 3600)),
+            vision_batch=BatchLimits(
+                max_batch_size=int(env.get("PREDQ_VISION_MAX_BATCH_SIZE", 64)),
+                max_delay_ms=float(env.get("PREDQ_VISION_MAX_DELAY_MS", 5)),
+            ),
             serving=ServingOptions(
                 device=env.get("PREDQ_DEVICE", "auto"),
                 max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),

@@ -1,15 +1,17 @@
-"""Celery tasks: JSON primitives in, work delegated to :mod:`worker.runner`."""
+"""Celery tasks: JSON primitives in, work delegated to the runners."""
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from celery import Task, shared_task
 
+from worker.batch_runner import run_image_chunk
+from worker.batching import ChunkRef
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS
-from worker.errors import BrokerUnavailable, InputsExpired
+from worker.errors import BrokerUnavailable
 from worker.runner import run_chunk
 from worker.runtime import get_runtime
+
 
 def _worker(task: Task) -> str:
     # Which process runs a chunk: recorded on the job for operators (and for
@@ -37,13 +39,7 @@ def predict_rows(self: Task, job_id: str, model: str, version: str, rows: list[l
 def predict_images(
     self: Task, job_id: str, model: str, version: str, chunk: int, start: int, stop: int
 ) -> None:
-    """Classify the job's uploaded images ``start..stop-1`` as one batch."""
-    runtime = get_runtime(self.app)
-
-    def compute(predictor: Any) -> list[dict[str, Any]]:
-        blobs = runtime.jobs.inputs(job_id, start, stop)
-        if any(blob is None for blob in blobs):
-            raise InputsExpired(f"the uploaded images of job {job_id} have expired")
-        return predictor.predict_images(blobs)
-
-    run_chunk(runtime, job_id, model, version, chunk, start, compute, _worker(self))
+    """Classify the job's uploaded images ``start..stop-1``, batched with other jobs'."""
+    run_image_chunk(
+        get_runtime(self.app), model, version, ChunkRef(job_id, chunk, start, stop), _worker(self)
+    )

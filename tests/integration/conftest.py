@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import redis
 from celery import Celery
+from kombu.exceptions import OperationalError
 from flask.testing import FlaskClient
 from PIL import Image
 
@@ -60,6 +61,9 @@ class Stack:
             "PREDQ_SOFT_SHUTDOWN_TIMEOUT": str(s.soft_shutdown_timeout),
             "PREDQ_SECRET_KEY": s.secret_key,
             "PREDQ_TORCH_THREADS": "1",
+            "PREDQ_CACHE_TTL": str(self.settings.cache_ttl),
+            "PREDQ_VISION_MAX_BATCH_SIZE": str(self.settings.vision_batch.max_batch_size),
+            "PREDQ_VISION_MAX_DELAY_MS": str(self.settings.vision_batch.max_delay_ms),
         }
 
     def start_worker(self, queues: str) -> subprocess.Popen[bytes]:
@@ -74,10 +78,16 @@ class Stack:
         )  # fmt: skip
         self.workers.append(process)
         deadline = time.monotonic() + 60
-        while not self.celery.control.ping(destination=[name], timeout=0.5, limit=1):
+        while not self._answers(name):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker {name} did not start: {(self.logs / f'{name}.log').read_text()[-3000:]}")
         return process
+
+    def _answers(self, name: str) -> bool:
+        try:
+            return bool(self.celery.control.ping(destination=[name], timeout=0.5, limit=1))
+        except (OSError, redis.ConnectionError, OperationalError):
+            return False  # a connection another test cut: ask again on a new one
 
     def stop_worker(self, process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         """Stop a worker: SIGTERM is Celery's warm shutdown, SIGQUIT its cold (soft) one."""

@@ -45,7 +45,8 @@ def test_tabular_prediction_equals_the_models_own(
     assert response.status_code == 202
     job = response.get_json()
     assert response.headers["Location"] == f"/v1/jobs/{job['id']}"
-    assert job["status"] == "queued" and job["model"] == f"{name}@1"
+    # A fast worker may already have picked it up by the time the 202 is written.
+    assert job["status"] in {"queued", "running", "succeeded"} and job["model"] == f"{name}@1"
 
     done = poll(stack, response.headers["Location"])
     assert done["status"] == "succeeded", done

@@ -43,14 +43,17 @@ def submit(stack: Stack, n: int) -> list[str]:
     return [r.get_json()["id"] for r in responses]
 
 
-def test_cut_connections_are_survived_by_api_and_workers(isolated_stack: Stack) -> None:
-    isolated_stack.start_worker("tabular")
-    before = submit(isolated_stack, 3)
-    assert {isolated_stack.wait(j)["status"] for j in before} == {"succeeded"}
-    admin = redis.Redis.from_url(isolated_stack.settings.redis_url)
+def test_cut_connections_are_survived_by_api_and_workers(
+    own_redis: Callable[[bool], EmbeddedRedis], stack_factory: Callable[..., Stack]
+) -> None:
+    stack = stack_factory(redis_url=own_redis(False).url)  # its own server: the kill hits no other test
+    stack.start_worker("tabular")
+    before = submit(stack, 3)
+    assert {stack.wait(j)["status"] for j in before} == {"succeeded"}
+    admin = redis.Redis.from_url(stack.settings.redis_url)
     assert admin.client_kill_filter(_type="normal", skipme=True) > 0
-    after = submit(isolated_stack, 3)
-    assert {isolated_stack.wait(j)["status"] for j in after} == {"succeeded"}
+    after = submit(stack, 3)
+    assert {stack.wait(j)["status"] for j in after} == {"succeeded"}
 
 
 def test_queued_jobs_survive_kill_9_of_a_persistent_redis(

@@ -34,3 +34,11 @@ def test_celery_runs_json_only_and_at_least_once() -> None:
     assert config["worker_prefetch_multiplier"] == 1
     assert config["task_soft_time_limit"] < config["task_time_limit"] < 100
     assert config["broker_transport_options"]["visibility_timeout"] == 100
+
+
+def test_vision_batching_limits_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {"PREDQ_VISION_MAX_BATCH_SIZE": "16", "PREDQ_VISION_MAX_DELAY_MS": "2.5"}
+    )
+    assert (settings.vision_batch.max_batch_size, settings.vision_batch.max_delay_ms) == (16, 2.5)
+    assert not Settings.from_env({"PREDQ_VISION_MAX_BATCH_SIZE": "1"}).vision_batch.enabled
