@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import random
 import signal
 import tempfile
 import time
@@ -11,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import requests
 from sklearn import datasets
 
 from bench import report
 from bench.load import Workload, run_load
-from bench.memory import peak_rss_tree
+from bench.memory import cpu_seconds_tree, peak_rss_tree
 from bench.systems import System, start_celery_baseline, start_predq, start_sync
 from models.store import ModelStore
 from models.training import train_defaults
@@ -61,13 +59,16 @@ def scenarios(system: str) -> dict[str, Workload]:
 
 
 def measure(system: System, clients: int, duration: float) -> list[dict[str, Any]]:
-    """Warm each scenario up (models load on first use), then load it."""
+    """Warm each scenario up under the same load (every process loads its
+    models on first use), then measure it."""
     runs = []
     for name, workload in scenarios(system.name).items():
-        session, rng = requests.Session(), random.Random(0)
-        for _ in range(3):
-            workload.send(session, system.url, rng).raise_for_status()
+        run_load(system.url, workload, clients, min(duration, 2.0))
+        before = system.cpu_seconds()
         result = run_load(system.url, workload, clients, duration)
+        after = system.cpu_seconds()
+        # Where the CPU went during the run: a per-process profile of the system.
+        result["cpu_s"] = {role: round(after[role] - before[role], 2) for role in after}
         runs.append({"scenario": name, "system": system.name, **result})
         print(f"{name:24} {system.name:14} {result['throughput_rps']:8} req/s  "
               f"p95 {result['latency_ms']['p95']} ms  errors {result['errors']}", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import random
+import resource
 import signal
 import time
 from typing import Any
@@ -50,6 +51,7 @@ def _client(args: tuple[str, Workload, float, float, int]) -> list[tuple[float, 
 def run_load(url: str, workload: Workload, clients: int, duration: float) -> dict[str, Any]:
     """``clients`` processes each send requests back to back for ``duration`` seconds."""
     start_at = time.time() + 1.0  # every process starts together
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
     jobs = [(url, workload, start_at, duration, seed) for seed in range(clients)]
     # The pool's processes must die quietly on the SIGTERM that ends the pool.
     initializer = signal.signal
@@ -57,6 +59,8 @@ def run_load(url: str, workload: Workload, clients: int, duration: float) -> dic
         clients, initializer, (signal.SIGTERM, signal.SIG_DFL)
     ) as pool:
         samples = [s for result in pool.map(_client, jobs) for s in result]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = usage.ru_utime + usage.ru_stime - reaped.ru_utime - reaped.ru_stime
     latencies = sorted(latency for _, latency, ok in samples if ok)
     errors = sum(1 for *_, ok in samples if not ok)
 
@@ -72,4 +76,6 @@ def run_load(url: str, workload: Workload, clients: int, duration: float) -> dic
         "errors": errors,
         "throughput_rps": round(len(latencies) / duration, 2),
         "latency_ms": {"p50": percentile(0.50), "p95": percentile(0.95), "p99": percentile(0.99)},
+        # The load generator shares the machine: its CPU is not the system's to use.
+        "client_cpu_s": round(client_cpu, 2),
     }

@@ -1,7 +1,11 @@
-"""Peak resident memory of worker processes, read from /proc (Linux)."""
+"""Peak resident memory and CPU time of process trees, read from /proc (Linux)."""
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -19,15 +23,30 @@ def _peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def peak_rss_tree(pid: int) -> dict[str, float]:
-    """Peak RSS (MiB) of ``pid`` and every descendant: a Celery main process and its pool."""
-    peaks: dict[str, float] = {}
+def _cpu_seconds(pid: int) -> float:
+    # utime and stime: fields 14 and 15, counted after the ')' closing the name.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _tree(pid: int, read: Callable[[int], float]) -> dict[str, float]:
+    values: dict[str, float] = {}
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            peaks[str(current)] = _peak_rss_mib(current)
+            values[str(current)] = read(current)
             pending += _children(current)
         except (FileNotFoundError, ProcessLookupError):
             continue  # it exited while we looked
-    return peaks
+    return values
+
+
+def peak_rss_tree(pid: int) -> dict[str, float]:
+    """Peak RSS (MiB) of ``pid`` and every descendant: a Celery main process and its pool."""
+    return _tree(pid, _peak_rss_mib)
+
+
+def cpu_seconds_tree(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live descendants."""
+    return round(sum(_tree(pid, _cpu_seconds).values()), 2)

@@ -35,6 +35,12 @@ def table(results: dict[str, Any]) -> str:
             f"| {run['scenario']} | {run['system']} | {run['clients']} | {run['throughput_rps']} "
             f"| {latency['p50']} | {latency['p95']} | {latency['p99']} | {run['errors']} |"
         )
+    lines += ["", "CPU seconds used by each part during each run (the window is the run plus ~1 s):", ""]
+    lines += ["| scenario | system | CPU s per part |", "| --- | --- | --- |"]
+    for run in results["runs"]:
+        parts = ", ".join(f"{role} {s}" for role, s in run["cpu_s"].items())
+        parts += f"; load generator {run['client_cpu_s']}"
+        lines.append(f"| {run['scenario']} | {run['system']} | {parts} |")
     lines += ["", "| worker | process | peak RSS (MiB) |", "| --- | --- | ---: |"]
     for worker, peaks in results["worker_peak_rss_mib"].items():
         for role, mib in peaks.items():

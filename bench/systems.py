@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from bench.memory import cpu_seconds_tree
 from predq.embedded_redis import EmbeddedRedis, free_port
 
 
@@ -59,6 +60,13 @@ class System:
                 pass  # not listening yet, or still starting its workers
             time.sleep(0.25)
         raise RuntimeError(f"{self.name} was not ready in {timeout} s")
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each role's processes, and by Redis."""
+        used = {role: cpu_seconds_tree(p.pid) for role, p in self.processes.items()}
+        if self.redis.process is not None:
+            used["redis"] = cpu_seconds_tree(self.redis.process.pid)
+        return used
 
     def stop(self) -> None:
         """Stop every process (SIGTERM to its process group), then Redis."""
