@@ -42,8 +42,9 @@ def submit(name: str) -> Response:
         version = request.args.get("version") or request.form.get("version")
         manifest = _pinned(svc.store, name, version, image=True)
         blobs = image_uploads(request, svc.settings.serving.max_pixels)
+        chunk_size = svc.settings.image_chunk_size
         job_id = submit_images(
-            svc.celery, svc.jobs, manifest, blobs, svc.settings.image_chunk_size, cache, svc.pending
+            svc.celery, svc.jobs, manifest, blobs, chunk_size, cache, svc.pending
         )
     else:
         body = json_body(request, {"instances", "version"})
@@ -52,8 +53,9 @@ def submit(name: str) -> Response:
         job_id = submit_rows(svc.celery, svc.jobs, manifest, rows, cache)
     wait = _preferred_wait(request.headers.get("Prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
     job = svc.jobs.get(job_id) if wait is None else svc.jobs.wait(job_id, wait)
+    finished = wait is not None and JobStatus(job["status"]).is_terminal
     response = jsonify(job)
-    response.status_code = 200 if JobStatus(job["status"]).is_terminal and wait is not None else 202
+    response.status_code = 200 if finished else 202
     response.headers["Location"] = url_for("jobs.get_job", job_id=job_id)
     response.vary.add("Prefer")
     if wait is not None:

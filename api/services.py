@@ -16,7 +16,7 @@ from worker.settings import Settings
 
 @dataclasses.dataclass(frozen=True)
 class Services:
-    """The model store (manifests only), job store, result cache, batching list and Celery producer."""
+    """Model store (manifests only), job store, result cache, batching list, Celery producer."""
 
     settings: Settings
     store: ModelStore
@@ -35,7 +35,11 @@ class Services:
             jobs=jobs,
             cache=ResultCache(jobs.redis, settings.cache_ttl),
             # Listing chunks for batching is wasted work when workers do not batch.
-            pending=PendingChunks(jobs.redis, settings.job_ttl) if settings.vision_batch.enabled else None,
+            pending=(
+                PendingChunks(jobs.redis, settings.job_ttl)
+                if settings.vision_batch.enabled
+                else None
+            ),
             celery=create_celery_app(settings),
         )
 

@@ -84,7 +84,7 @@ def main() -> int:
     """Run the benchmark; the results go to ``--out``."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds, not minutes: a check")
-    parser.add_argument("--out", type=Path, help="default bench/results (smoke: bench/results/smoke)")
+    parser.add_argument("--out", type=Path, help="default bench/results (smoke: .../smoke)")
     parser.add_argument("--clients", type=int, help="load processes (default 8; smoke 2)")
     parser.add_argument("--duration", type=float, help="seconds per run (default 15; smoke 1)")
     args = parser.parse_args()

@@ -35,7 +35,7 @@ def table(results: dict[str, Any]) -> str:
             f"| {run['scenario']} | {run['system']} | {run['clients']} | {run['throughput_rps']} "
             f"| {latency['p50']} | {latency['p95']} | {latency['p99']} | {run['errors']} |"
         )
-    lines += ["", "CPU seconds used by each part during each run (the window is the run plus ~1 s):", ""]
+    lines += ["", "CPU seconds used by each part during each run (the run plus ~1 s):", ""]
     lines += ["| scenario | system | CPU s per part |", "| --- | --- | --- |"]
     for run in results["runs"]:
         parts = ", ".join(f"{role} {s}" for role, s in run["cpu_s"].items())
@@ -46,7 +46,10 @@ def table(results: dict[str, Any]) -> str:
         for role, mib in peaks.items():
             lines.append(f"| {worker} | {role} | {mib} |")
     m = results["machine"]
-    lines += ["", f"Measured on {m['cpus']} CPUs, {m['gpu']}, {m['platform']}, Python {m['python']}."]
+    lines += [
+        "",
+        f"Measured on {m['cpus']} CPUs, {m['gpu']}, {m['platform']}, Python {m['python']}.",
+    ]
     return "\n".join(lines) + "\n"
 
 

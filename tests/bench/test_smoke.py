@@ -22,7 +22,8 @@ def test_bench_smoke_writes_results(repo_root: Path, tmp_path: Path) -> None:
     systems = {run["system"] for run in results["runs"]}
     assert {"sync-flask", "flask-celery", "predq"} <= systems
     for run in results["runs"]:
-        assert {"scenario", "clients", "requests", "errors", "throughput_rps", "latency_ms"} <= set(run)
+        keys = {"scenario", "clients", "requests", "errors", "throughput_rps", "latency_ms"}
+        assert keys <= set(run)
         assert run["errors"] == 0 and run["requests"] > 0
         assert set(run["latency_ms"]) == {"p50", "p95", "p99"}
     assert set(results["worker_peak_rss_mib"]) == {"worker-tabular", "worker-vision"}
