@@ -52,7 +52,8 @@ def run_image_chunk(
         return
     offset = 0
     for chunk in batch:
-        record_chunk(runtime, chunk.job_id, chunk.chunk, chunk.start, results[offset:offset + chunk.size])
+        own_results = results[offset:offset + chunk.size]
+        record_chunk(runtime, chunk.job_id, chunk.chunk, chunk.start, own_results)
         offset += chunk.size
     if len(batch) > 1:
         log.info("batched %d chunks (%d images) of %s", len(batch), len(blobs), ref)

@@ -19,7 +19,7 @@ class BatchLimits:
     """When a worker closes a batch: at ``max_batch_size`` items or after ``max_delay_ms``."""
 
     max_batch_size: int = 64
-    max_delay_ms: float = 5.0
+    max_delay_ms: float = 2.0
 
     @property
     def enabled(self) -> bool:
@@ -80,7 +80,7 @@ class Settings:
             cache_ttl=int(env.get("PREDQ_CACHE_TTL", 3600)),
             vision_batch=BatchLimits(
                 max_batch_size=int(env.get("PREDQ_VISION_MAX_BATCH_SIZE", 64)),
-                max_delay_ms=float(env.get("PREDQ_VISION_MAX_DELAY_MS", 5)),
+                max_delay_ms=float(env.get("PREDQ_VISION_MAX_DELAY_MS", 2)),
             ),
             serving=ServingOptions(
                 device=env.get("PREDQ_DEVICE", "auto"),
