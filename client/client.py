@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-from client.errors import WaitTimeout
+from client.errors import ApiError, WaitTimeout
 from client.transport import Transport
 from client.types import BatchProgress, ClassResult, ErrorDetail, ImageResult, Job, JobStatus
 
@@ -127,7 +127,8 @@ class Client:
         first (the server works while later chunks upload), then waited for.
 
         Returns one result per path, in the order of ``paths``; an image that
-        could not be classified carries its error. ``timeout`` bounds the wait
+        could not be classified carries its error, whether the server refused
+        it on upload or failed it in the worker. ``timeout`` bounds the wait
         for each chunk's job; ``progress`` is called as images upload and finish.
         """
         if chunk_size < 1:
@@ -135,13 +136,16 @@ class Client:
         files = [Path(p) for p in paths]
         total = len(files)
         report = progress or (lambda _: None)
-        chunks: list[tuple[list[Path], Job]] = []
+        chunks: list[tuple[list[Path], Job | ErrorDetail]] = []
         for start in range(0, total, chunk_size):
             chunk = files[start : start + chunk_size]
-            chunks.append((chunk, self.submit(model, images=chunk, version=version)))
+            chunks += self._submit_images(model, chunk, version)
             report(BatchProgress(start + len(chunk), 0, total))
         results: list[ImageResult] = []
         for chunk, job in chunks:
+            if isinstance(job, ErrorDetail):
+                results += [ImageResult(path, None, job) for path in chunk]
+                continue
             before = len(results)
             finished = self.wait(
                 job.id,
@@ -152,6 +156,24 @@ class Client:
             )
             results += _image_results(chunk, finished)
         return results
+
+    def _submit_images(
+        self, model: str, images: list[Path], version: str | None
+    ) -> list[tuple[list[Path], Job | ErrorDetail]]:
+        """One job for ``images``; when the server refuses one of them (not a
+        PNG or JPEG, too large), halves until each refused image is alone with
+        its error and the others are in jobs."""
+        try:
+            return [(images, self.submit(model, images=images, version=version))]
+        except ApiError as exc:
+            if exc.status != 413 and exc.code not in ("invalid_image", "image_too_large"):
+                raise
+            if len(images) == 1:
+                return [(images, ErrorDetail(exc.code, exc.message))]
+            half = len(images) // 2
+            return self._submit_images(model, images[:half], version) + self._submit_images(
+                model, images[half:], version
+            )
 
     def _fetch(self, job_id: str, wait: float) -> Job:
         path = f"/v1/jobs/{quote(job_id, safe='')}"

@@ -77,6 +77,19 @@ def test_a_corrupt_image_gets_its_own_error(predq: Client, digit_paths: list[Pat
     assert [r.label for r in results[:5] + results[6:]] == list(range(10))
 
 
+def test_a_file_the_server_refuses_gets_its_error_and_the_rest_are_classified(
+    predq: Client, digit_paths: list[Path], tmp_path: Path
+) -> None:
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("not a PNG at all")  # refused on upload, not in the worker
+    paths = list(digit_paths)
+    paths.insert(3, not_an_image)
+    results = predq.classify_images(paths, chunk_size=8, timeout=120)
+    assert [r.path for r in results] == paths
+    assert results[3].error is not None and results[3].error.code == "invalid_image"
+    assert [r.label for r in results[:3] + results[4:]] == list(range(10))
+
+
 def test_the_client_imports_none_of_the_server(repo_root: Path) -> None:
     server_side = {"flask", "celery", "redis", "kombu", "torch", "sklearn", "numpy", "api", "worker", "models"}
     check = f"import sys, client; print(sorted({{m.split('.')[0] for m in sys.modules}} & {server_side}))"
