@@ -79,6 +79,10 @@ class Client:
         """The job as it is now."""
         return self._fetch(job_id, wait=0)
 
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or running job; :class:`Conflict` if it already finished."""
+        return Job.from_document(self._transport.request("DELETE", _job_path(job_id)))
+
     def wait(
         self,
         job_id: str,
@@ -176,13 +180,16 @@ class Client:
             )
 
     def _fetch(self, job_id: str, wait: float) -> Job:
-        path = f"/v1/jobs/{quote(job_id, safe='')}"
         if wait <= 0:
-            return Job.from_document(self._transport.request("GET", path))
+            return Job.from_document(self._transport.request("GET", _job_path(job_id)))
         document = self._transport.request(
-            "GET", path, params={"wait": f"{wait:.3f}"}, timeout=self._transport.timeout + wait
+            "GET", _job_path(job_id), params={"wait": f"{wait:.3f}"}, timeout=self._transport.timeout + wait
         )
         return Job.from_document(document)
+
+
+def _job_path(job_id: str) -> str:
+    return f"/v1/jobs/{quote(job_id, safe='')}"
 
 
 def _upload(image: Path | str | bytes, index: int) -> tuple[str, bytes, str]:

@@ -76,6 +76,8 @@ def cmd_status(args: argparse.Namespace, client: Client) -> int:
 
 def cmd_classify(args: argparse.Namespace, client: Client) -> int:
     """Classify every image in a folder, with progress bars, into a CSV."""
+    if not args.dir.is_dir():
+        raise SystemExit(f"predq classify: {args.dir} is not a folder")
     paths = sorted(p for p in args.dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise SystemExit(f"predq classify: no PNG or JPEG images in {args.dir}")

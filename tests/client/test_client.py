@@ -1,6 +1,7 @@
 """The client against a real server and worker: predictions, images, idempotency."""
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import sys
@@ -8,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from client import BatchProgress, ClassResult, Client, InvalidRequest, JobStatus, ValueResult
+import numpy as np
+from PIL import Image
+
+from client import (
+    BatchProgress, ClassResult, Client, Conflict, InvalidRequest, JobStatus, ValueResult, WaitTimeout,
+)  # fmt: skip
 
 pytestmark = pytest.mark.integration
 SETOSA, VIRGINICA = [5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]
@@ -88,6 +94,21 @@ def test_a_file_the_server_refuses_gets_its_error_and_the_rest_are_classified(
     assert [r.path for r in results] == paths
     assert results[3].error is not None and results[3].error.code == "invalid_image"
     assert [r.label for r in results[:3] + results[4:]] == list(range(10))
+
+
+def test_wait_gives_up_at_its_timeout_and_cancel_stops_the_job(predq: Client) -> None:
+    ramp = np.linspace(0, 255, 1024, dtype=np.float32)
+    plane = (ramp[None, :] * 0.5 + ramp[:, None] * 0.5).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(np.stack([plane, plane.T, 255 - plane], axis=-1)).save(buffer, format="PNG")
+    job = predq.submit("digits-cnn", images=[buffer.getvalue()] * 150)  # seconds of decoding
+    with pytest.raises(WaitTimeout) as timed_out:
+        predq.wait(job.id, timeout=0.2)
+    assert timed_out.value.job.id == job.id and not timed_out.value.job.status.terminal
+    assert predq.cancel(job.id).status is JobStatus.CANCELLED
+    with pytest.raises(Conflict) as finished:
+        predq.cancel(job.id)
+    assert finished.value.code == "job_finished"
 
 
 def test_the_client_imports_none_of_the_server(repo_root: Path) -> None:

@@ -64,3 +64,5 @@ def test_errors_are_reported_with_the_server_code(predq_cli: Run) -> None:
     assert unknown.returncode == 1 and "404 unknown_job" in unknown.stderr
     wrong_key = predq_cli("status", "no-such-job", key="pq_wrong")
     assert wrong_key.returncode == 1 and "401 unauthorized" in wrong_key.stderr
+    no_folder = predq_cli("classify", "no-such-folder", "--out", "never.csv")
+    assert no_folder.returncode == 1 and "no-such-folder is not a folder" in no_folder.stderr
