@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
+from email.utils import formatdate
 
 import pytest
 
 from client import Client, JobStatus, NotFound, RateLimited
+from client.transport import _seconds
 from tests.client.conftest import api_server, keys_env
 from tests.integration.conftest import Stack
 
@@ -42,3 +45,10 @@ def test_out_of_retries_is_a_rate_limited_error(limited_url: str, api_key: str) 
                 with contextlib.suppress(NotFound):
                     client.get("no-such-job")
     assert raised.value.status == 429 and raised.value.code == "too_many_requests"
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
+    assert _seconds("3") == 3.0
+    assert 5 <= _seconds(formatdate(time.time() + 10, usegmt=True)) <= 10  # type: ignore[operator]
+    assert _seconds(formatdate(time.time() - 60, usegmt=True)) == 0.0
+    assert _seconds("soon") is None
