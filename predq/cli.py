@@ -1,4 +1,5 @@
-"""The ``predq`` command: train, models, worker, api, redis and run."""
+"""The ``predq`` command: train, models, worker, api, redis, keys and run; and submit,
+status and classify, which call a running server."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from models.store import ModelStore
+from predq.client_commands import add_client_commands
 from worker.settings import QUEUES, Settings
 
 
@@ -169,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bind", default="127.0.0.1:8000", help="default: this machine only")
     run.add_argument("--data-dir", type=Path, default=Path("var"))
     run.set_defaults(func=cmd_run)
+
+    add_client_commands(sub)
     return parser
 
 
