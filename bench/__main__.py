@@ -15,12 +15,18 @@ from sklearn import datasets
 from bench import report
 from bench.load import Workload, run_load
 from bench.memory import cpu_seconds_tree, peak_rss_tree
-from bench.systems import System, start_celery_baseline, start_predq, start_sync
+from bench.systems import (
+    PREDQ_AUTHORIZATION,
+    System,
+    start_celery_baseline,
+    start_predq,
+    start_sync,
+)
 from models.store import ModelStore
 from models.training import train_defaults
 
 # predq answers in one round trip when the job ends within the wait.
-PREDQ_HEADERS = {"Prefer": "wait=30", "Cache-Control": "no-store"}
+PREDQ_HEADERS = {"Prefer": "wait=30", "Cache-Control": "no-store", **PREDQ_AUTHORIZATION}
 
 
 def iris_rows(n: int) -> list[list[list[float]]]:
@@ -53,7 +59,7 @@ def scenarios(system: str) -> dict[str, Workload]:
     if system == "predq":
         # The same row again and again: answered from the result cache.
         chosen["tabular 1 row, cached"] = Workload(
-            tabular.path, rows=iris_rows(1), headers={"Prefer": "wait=30"}
+            tabular.path, rows=iris_rows(1), headers={"Prefer": "wait=30", **PREDQ_AUTHORIZATION}
         )
     return chosen
 

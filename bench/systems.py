@@ -10,8 +10,13 @@ from pathlib import Path
 
 import requests
 
+from api.auth import hash_key, new_key
 from bench.memory import cpu_seconds_tree
 from predq.embedded_redis import EmbeddedRedis, free_port
+
+# Made afresh for each run: the benchmark's own client key, never stored.
+BENCH_KEY = new_key()
+PREDQ_AUTHORIZATION = {"Authorization": f"Bearer {BENCH_KEY}"}
 
 
 class System:
@@ -103,8 +108,10 @@ def _gunicorn(app: str, port: int, workers: int, threads: int) -> tuple[str, ...
 
 
 def start_predq(workdir: Path, model_dir: Path, name: str = "predq", **env: str) -> System:
-    """predq: the API under gunicorn, one tabular and one vision worker."""
-    system = System(name, workdir, model_dir, env)
+    """predq as deployed: the API under gunicorn with an API key required, one
+    tabular and one vision worker. Clients send ``PREDQ_AUTHORIZATION``."""
+    keys = {"PREDQ_AUTH": "keys", "PREDQ_API_KEYS": f"bench:{hash_key(BENCH_KEY)}"}
+    system = System(name, workdir, model_dir, {**keys, **env})
     return system.start(
         "/readyz",
         ("worker-tabular", "-m", "predq", "worker", "--queues", "tabular"),
