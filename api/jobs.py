@@ -13,7 +13,7 @@ from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
 from worker.dispatch import Submission
-from worker.jobs import JobStatus
+from worker.documents import JobStatus
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1")
 bp.before_request(authenticate)

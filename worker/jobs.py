@@ -10,40 +10,14 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from enum import Enum
 from typing import Any
 
 import redis
 
 from worker import job_scripts
+from worker.documents import JobStatus, document, error_json, lost_document, utc_now
 from worker.errors import BrokerUnavailable, JobFinished, JobNotFound
 from worker.job_ids import JobIds
-
-
-class JobStatus(str, Enum):
-    """The life of a job: queued -> running -> one of the terminal states."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the job will not change any more."""
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
-
-
-def utc_now() -> str:
-    """The current time as an ISO 8601 UTC timestamp."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def error_json(code: str, message: str) -> str:
-    """The ``error`` field of a job, serialised."""
-    return json.dumps({"code": code, "message": message})
 
 
 @contextmanager
@@ -233,30 +207,13 @@ class JobStore:
         fields = {k.decode(): v.decode() for k, v in record.items()}
         if owner is not None and fields.get("owner") != owner:
             raise JobNotFound(f"no job {job_id!r}")
-        return _document(fields, results)
+        return document(fields, results)
 
     def _lost(self, job_id: str, owner: str | None) -> dict[str, Any]:
         issued = None if owner is None else self.ids.issued_at(job_id, owner)
         if issued is None or issued + self.ttl < time.time():
             raise JobNotFound(f"no job {job_id!r}")
-        created = datetime.fromtimestamp(issued, timezone.utc)
-        return _document(
-            {
-                "id": job_id,
-                "model": "",
-                "status": JobStatus.FAILED.value,
-                "created_at": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "total": "0",
-                "done": "0",
-                "attempts": "0",
-                "error": error_json(
-                    "lost",
-                    "Redis lost this job's record before it finished (a restart "
-                    "without persistence?); submit it again",
-                ),
-            },
-            {},
-        )
+        return lost_document(job_id, issued)
 
     def wait(self, job_id: str, timeout: float, owner: str | None = None) -> dict[str, Any]:
         """The job document once it is terminal, or after ``timeout`` seconds.
@@ -285,25 +242,3 @@ class JobStore:
         """Raise BrokerUnavailable unless Redis answers."""
         with redis_errors():
             self.redis.ping()
-
-
-def _document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, Any]:
-    total = int(record["total"])
-    items: list[Any] | None = None
-    if results:
-        items = [None] * total
-        for index, value in results.items():
-            items[int(index)] = json.loads(value)
-    return {
-        "id": record["id"],
-        "model": record["model"],
-        "status": record["status"],
-        "created_at": record["created_at"],
-        "started_at": record.get("started_at"),
-        "finished_at": record.get("finished_at"),
-        "progress": {"done": int(record["done"]), "total": total},
-        "attempts": int(record.get("attempts", 0)),
-        "result": items,
-        "error": json.loads(record["error"]) if "error" in record else None,
-        "cached": record.get("cached") == "1",
-    }

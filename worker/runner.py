@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from models.errors import ModelError
 from worker.errors import BrokerUnavailable, WorkerError
-from worker.jobs import JobStatus
+from worker.documents import JobStatus
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)

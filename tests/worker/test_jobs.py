@@ -7,7 +7,8 @@ import pytest
 import redis
 
 from worker.errors import JobFinished, JobNotFound
-from worker.jobs import JobStatus, JobStore
+from worker.documents import JobStatus
+from worker.jobs import JobStore
 
 OK = {"label": 1, "class_name": "1", "probabilities": {"0": 0.0, "1": 1.0}}
 BAD = {"error": {"code": "invalid_image", "message": "corrupt"}}

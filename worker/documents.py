@@ -1,0 +1,76 @@
+"""Job states and the job document clients see, shaped from a Redis record."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+
+class JobStatus(str, Enum):
+    """The life of a job: queued -> running -> one of the terminal states."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job will not change any more."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC timestamp."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def error_json(code: str, message: str) -> str:
+    """The ``error`` field of a job, serialised."""
+    return json.dumps({"code": code, "message": message})
+
+
+def document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, Any]:
+    """The job document of a job record and its per-item results."""
+    total = int(record["total"])
+    items: list[Any] | None = None
+    if results:
+        items = [None] * total
+        for index, value in results.items():
+            items[int(index)] = json.loads(value)
+    return {
+        "id": record["id"],
+        "model": record["model"],
+        "status": record["status"],
+        "created_at": record["created_at"],
+        "started_at": record.get("started_at"),
+        "finished_at": record.get("finished_at"),
+        "progress": {"done": int(record["done"]), "total": total},
+        "attempts": int(record.get("attempts", 0)),
+        "result": items,
+        "error": json.loads(record["error"]) if "error" in record else None,
+        "cached": record.get("cached") == "1",
+    }
+
+
+def lost_document(job_id: str, issued: float) -> dict[str, Any]:
+    """The document of a job this service issued but whose record Redis lost."""
+    created = datetime.fromtimestamp(issued, timezone.utc)
+    return document(
+        {
+            "id": job_id,
+            "model": "",
+            "status": JobStatus.FAILED.value,
+            "created_at": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "total": "0",
+            "done": "0",
+            "error": error_json(
+                "lost",
+                "Redis lost this job's record before it finished (a restart "
+                "without persistence?); submit it again",
+            ),
+        },
+        {},
+    )
