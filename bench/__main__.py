@@ -14,7 +14,7 @@ from sklearn import datasets
 
 from bench import report
 from bench.load import Workload, run_load
-from bench.memory import cpu_seconds_tree, peak_rss_tree
+from bench.memory import peak_rss_tree
 from bench.systems import (
     PREDQ_AUTHORIZATION,
     System,

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from client.errors import ApiError, WaitTimeout
 from client.transport import Transport
-from client.types import BatchProgress, ClassResult, ErrorDetail, ImageResult, Job, JobStatus
+from client.types import BatchProgress, ClassResult, ErrorDetail, ImageResult, Job
 
 MAX_WAIT = 30.0  # the longest long-poll the server grants, in seconds
 
