@@ -92,3 +92,20 @@ def digit_pngs() -> list[tuple[bytes, int]]:
 def repo_root() -> Path:
     """The repository's root directory."""
     return Path(__file__).resolve().parents[1]
+
+
+class _CodeRuns:
+    """Unpickling this writes a file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+@pytest.fixture
+def pickle_payload(tmp_path: Path) -> tuple[object, Path]:
+    """An object whose unpickling writes the returned marker file."""
+    marker = tmp_path / "pwned"
+    return _CodeRuns(marker), marker

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -36,13 +37,18 @@ class Submission:
     cache_lookup: bool = True
     cache_store: bool = True
 
+    @functools.cached_property
     def digest(self) -> str:
-        """sha256 of the canonical input: the same input always gives the same value."""
+        """sha256 of the canonical input: the same input always gives the same value.
+
+        Computed once: the idempotency fingerprint and the cache key both use
+        it, and for a large image batch it hashes every upload.
+        """
         return rows_digest(self.rows) if self.rows is not None else images_digest(self.blobs)
 
     def fingerprint(self) -> str:
         """What was asked, model version included: the identity of a request."""
-        return f"{self.manifest.ref}:{self.digest()}"
+        return f"{self.manifest.ref}:{self.digest}"
 
 
 class Dispatcher:
@@ -95,7 +101,7 @@ class Dispatcher:
         if not submission.cache_store or not self.cache.enabled:
             return False
         ref = submission.manifest.ref
-        key = self.cache.key(submission.owner, ref, submission.digest())
+        key = self.cache.key(submission.owner, ref, submission.digest)
         results = self.cache.lookup(ref, key) if submission.cache_lookup else None
         if results is not None:
             self.jobs.create_cached(job_id, submission.owner, ref, results)

@@ -32,6 +32,11 @@ def running(record: dict[str, str]) -> bool:
     return record.get("status") == "running"
 
 
+def pool_child(record: dict[str, str]) -> int:
+    """The pid of the pool process running the job (recorded as ``host/pid``)."""
+    return int(record["worker"].rsplit("/", 1)[1])
+
+
 def assert_finished_once(stack: Stack, job_id: str, attempts: int) -> None:
     job = stack.wait(job_id, timeout=30)
     assert job["status"] == "succeeded", job
@@ -60,8 +65,7 @@ def test_killed_pool_child_is_retried_and_the_job_finishes(
     stack = stack_factory(image_chunk_size=300)
     worker = stack.start_worker("vision")
     job_id = submit_slow_job(stack, slow_images)
-    child = int(stack.wait_until(job_id, running)["worker"].rsplit("/", 1)[1])
-    os.kill(child, signal.SIGKILL)
+    os.kill(pool_child(stack.wait_until(job_id, running)), signal.SIGKILL)
     assert_finished_once(stack, job_id, attempts=2)
     assert worker.poll() is None
 
@@ -74,7 +78,7 @@ def test_poison_job_that_kills_its_worker_every_time_fails_after_max_attempts(
     job_id = submit_slow_job(stack, slow_images)
     for attempt in (1, 2):
         record = stack.wait_until(job_id, lambda r, n=attempt: running(r) and r["attempts"] == str(n))
-        os.kill(int(record["worker"].rsplit("/", 1)[1]), signal.SIGKILL)
+        os.kill(pool_child(record), signal.SIGKILL)
     job = stack.wait(job_id, timeout=30)
     assert job["status"] == "failed"
     assert job["error"]["code"] == "too_many_attempts"

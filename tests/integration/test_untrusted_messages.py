@@ -12,22 +12,12 @@ from worker.settings import TABULAR_QUEUE
 pytestmark = pytest.mark.integration
 
 
-class Payload:
-    """Unpickling this writes a file: proof that code ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (Path.write_text, (self.marker, "code ran"))
-
-
 def test_pickled_message_is_rejected_without_running_anything(
-    isolated_stack: Stack, tmp_path: Path
+    isolated_stack: Stack, pickle_payload: tuple[object, Path]
 ) -> None:
-    marker = tmp_path / "pwned"
+    payload, marker = pickle_payload
     isolated_stack.celery.send_task(
-        PREDICT_ROWS, args=[Payload(marker)], serializer="pickle", queue=TABULAR_QUEUE
+        PREDICT_ROWS, args=[payload], serializer="pickle", queue=TABULAR_QUEUE
     )
     worker = isolated_stack.start_worker("tabular")
     # Queued behind the pickle: once it is done, the pickle has been dealt with.

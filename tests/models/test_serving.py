@@ -76,24 +76,16 @@ def test_artifact_referring_to_untrusted_code_is_refused(tmp_path: Path) -> None
         load(path)
 
 
-class _Payload:
-    """Unpickling this writes a file: proof that code ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (Path.write_text, (self.marker, "code ran"))
-
-
 @pytest.mark.parametrize("name", ["iris-tree", "digits-cnn"])
-def test_a_planted_pickle_is_never_unpickled(model_store: ModelStore, tmp_path: Path, name: str) -> None:
+def test_a_planted_pickle_is_never_unpickled(
+    model_store: ModelStore, tmp_path: Path, name: str, pickle_payload: tuple[object, Path]
+) -> None:
     store = ModelStore(tmp_path / "store")
     shutil.copytree(model_store.root / name, store.root / name)
     manifest = store.get(name)
-    marker = tmp_path / "pwned"
+    payload, marker = pickle_payload
     artifact = store.root / name / manifest.version / manifest.artifact
-    artifact.write_bytes(pickle.dumps(_Payload(marker)))
+    artifact.write_bytes(pickle.dumps(payload))
     # The attacker controls the manifest too, so the checksum matches.
     dataclasses.replace(manifest, sha256=sha256_of(artifact)).write(artifact.parent)
     with pytest.raises(IntegrityError, match="cannot load"):
