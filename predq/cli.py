@@ -12,7 +12,7 @@ from pathlib import Path
 
 from models.store import ModelStore
 from predq.client_commands import add_client_commands
-from worker.settings import QUEUES, Settings
+from worker.settings import QUEUES, WEBHOOK_QUEUE, Settings
 
 
 def _store(settings: Settings) -> ModelStore:
@@ -59,18 +59,23 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from worker.runtime import preload_libraries
 
     queues = [q for q in args.queues.split(",") if q]
-    unknown = set(queues) - set(QUEUES)
+    unknown = set(queues) - {*QUEUES, WEBHOOK_QUEUE}
     if unknown:
-        raise SystemExit(f"unknown queue(s) {sorted(unknown)}; choose from {QUEUES}")
+        raise SystemExit(f"unknown queue(s) {sorted(unknown)}; choose from {(*QUEUES, WEBHOOK_QUEUE)}")
+    webhooks = queues == [WEBHOOK_QUEUE]
+    # A slow receiver must never hold a process that could be predicting.
+    if WEBHOOK_QUEUE in queues and not webhooks:
+        raise SystemExit(f"run the {WEBHOOK_QUEUE} queue in a worker of its own")
     serving = dataclasses.replace(settings.serving, device=args.device)
     app = create_celery_app(dataclasses.replace(settings, serving=serving))
     # One process per image worker by default: torch uses the cores itself.
-    concurrency = args.concurrency or (1 if queues == ["vision"] else os.cpu_count() or 1)
+    # Deliveries mostly wait on the network: threads, many of them.
+    default = 16 if webhooks else 1 if queues == ["vision"] else os.cpu_count() or 1
     argv = [
         "worker",
         f"--queues={','.join(queues)}",
-        f"--concurrency={concurrency}",
-        f"--pool={args.pool}",
+        f"--concurrency={args.concurrency or default}",
+        f"--pool={args.pool or ('threads' if webhooks else 'prefork')}",
         f"--hostname={args.hostname or '-'.join(queues) + '@%h'}",
         f"--loglevel={args.loglevel}",
     ]
@@ -117,6 +122,16 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_webhook_secret(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the secret an owner's receivers verify webhooks with."""
+    from worker.webhooks import owner_secret
+
+    if not settings.webhooks.enabled:
+        raise SystemExit("set PREDQ_WEBHOOK_SECRET first (whsec_ + base64 of 32 random bytes)")
+    print(owner_secret(settings.webhooks.secret, args.name))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the whole stack: Redis (embedded if none is set), workers, API."""
     from predq.stack import run_stack
@@ -144,10 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=cmd_models)
 
     worker = sub.add_parser("worker", help="run a Celery worker")
-    worker.add_argument("--queues", default=",".join(QUEUES))
+    worker.add_argument(
+        "--queues",
+        default=",".join(QUEUES),
+        help=f"prediction queues ({','.join(QUEUES)}), or {WEBHOOK_QUEUE} alone",
+    )
     worker.add_argument("--device", default=None, help="auto, cpu or cuda[:N]")
     worker.add_argument("--concurrency", type=int, default=0)
-    worker.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
+    worker.add_argument(
+        "--pool", choices=["prefork", "solo", "threads"], help="default: threads for webhooks, else prefork"
+    )
     worker.add_argument("--loglevel", default="INFO")
     worker.add_argument("--hostname", help="Celery node name (default: <queues>@<host>)")
     worker.set_defaults(func=cmd_worker)
@@ -166,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="create an API key")
     keys.add_argument("name", help="the key's owner name (letters, digits, . _ -)")
     keys.set_defaults(func=cmd_keys)
+
+    secret = sub.add_parser("webhook-secret", help="print an owner's webhook signing secret")
+    secret.add_argument("name", help="the owner: the API key's name ('local' with PREDQ_AUTH=none)")
+    secret.set_defaults(func=cmd_webhook_secret)
 
     run = sub.add_parser("run", help="run Redis, one worker per queue and the API")
     run.add_argument("--bind", default="127.0.0.1:8000", help="default: this machine only")

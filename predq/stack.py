@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from models.store import ModelStore
 from predq.embedded_redis import EmbeddedRedis
-from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+from worker.settings import TABULAR_QUEUE, VISION_QUEUE, WEBHOOK_QUEUE, Settings
 
 
 def _predq(*args: str) -> list[str]:
@@ -55,6 +55,7 @@ def run_stack(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
     commands = [
         _predq("worker", "--queues", TABULAR_QUEUE),
         _predq("worker", "--queues", VISION_QUEUE),
+        _predq("worker", "--queues", WEBHOOK_QUEUE),
         _predq("api", "--bind", args.bind),
     ]
     processes = [subprocess.Popen(command, env=child_env) for command in commands]

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+from worker.settings import TABULAR_QUEUE, VISION_QUEUE, WEBHOOK_QUEUE, Settings
 
 PREDICT_ROWS = "predq.predict_rows"
 PREDICT_IMAGES = "predq.predict_images"
+DELIVER_WEBHOOK = "predq.deliver_webhook"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -55,6 +56,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             PREDICT_ROWS: {"queue": TABULAR_QUEUE},
             PREDICT_IMAGES: {"queue": VISION_QUEUE},
+            DELIVER_WEBHOOK: {"queue": WEBHOOK_QUEUE},
         },
         "task_default_queue": TABULAR_QUEUE,
         "worker_hijack_root_logger": False,

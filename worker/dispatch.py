@@ -19,6 +19,7 @@ from worker.config import PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable, IdempotencyKeyInFlight, JobNotFound, WorkerError
 from worker.jobs import JobStore
 from worker.settings import QUEUES
+from worker.webhook_targets import WebhookTarget
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Submission:
 
     ``cache_lookup`` False (``Cache-Control: no-cache``) still refreshes the
     result cache; ``cache_store`` False (``no-store``) keeps it out entirely.
+    ``webhook`` is told when the job ends, even when the cache answered it.
     """
 
     owner: str
@@ -36,6 +38,7 @@ class Submission:
     idempotency_key: str | None = None
     cache_lookup: bool = True
     cache_store: bool = True
+    webhook: WebhookTarget | None = None
 
     @functools.cached_property
     def digest(self) -> str:
@@ -104,7 +107,7 @@ class Dispatcher:
         key = self.cache.key(submission.owner, ref, submission.digest)
         results = self.cache.lookup(ref, key) if submission.cache_lookup else None
         if results is not None:
-            self.jobs.create_cached(job_id, submission.owner, ref, results)
+            self.jobs.create_cached(job_id, submission.owner, ref, results, submission.webhook)
             return True
         self.cache.remember(job_id, key)
         return False
@@ -112,7 +115,9 @@ class Dispatcher:
     def _enqueue(self, job_id: str, submission: Submission) -> None:
         manifest = submission.manifest
         total = len(submission.rows) if submission.rows is not None else len(submission.blobs)
-        self.jobs.create(job_id, submission.owner, manifest.ref, total, submission.blobs)
+        self.jobs.create(
+            job_id, submission.owner, manifest.ref, total, submission.blobs, submission.webhook
+        )
         with self._publishing(job_id), self.celery.producer_or_acquire() as producer:
             if submission.rows is not None:
                 self.celery.send_task(

@@ -22,9 +22,14 @@ class JobStatus(str, Enum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+def iso_time(moment: datetime) -> str:
+    """An aware time as an ISO 8601 UTC timestamp with milliseconds."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC timestamp."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_time(datetime.now(timezone.utc))
 
 
 def error_json(code: str, message: str) -> str:
@@ -32,8 +37,10 @@ def error_json(code: str, message: str) -> str:
     return json.dumps({"code": code, "message": message})
 
 
-def document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, Any]:
-    """The job document of a job record and its per-item results."""
+def document(
+    record: dict[str, str], results: dict[bytes, bytes], deliveries: list[bytes] | None = None
+) -> dict[str, Any]:
+    """The job document of a job record, its per-item results and its webhook deliveries."""
     total = int(record["total"])
     items: list[Any] | None = None
     if results:
@@ -52,6 +59,19 @@ def document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, A
         "result": items,
         "error": json.loads(record["error"]) if "error" in record else None,
         "cached": record.get("cached") == "1",
+        "webhook": _webhook(record, deliveries or []),
+    }
+
+
+def _webhook(record: dict[str, str], deliveries: list[bytes]) -> dict[str, Any] | None:
+    """The job's webhook: ``state`` is null until the job ends with one of its events."""
+    if "webhook_url" not in record:
+        return None
+    return {
+        "url": record["webhook_url"],
+        "events": record["webhook_events"].split(","),
+        "state": record.get("webhook_state"),
+        "deliveries": [json.loads(entry) for entry in deliveries],
     }
 
 
@@ -63,7 +83,7 @@ def lost_document(job_id: str, issued: float) -> dict[str, Any]:
             "id": job_id,
             "model": "",
             "status": JobStatus.FAILED.value,
-            "created_at": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "created_at": iso_time(created),
             "total": "0",
             "done": "0",
             "error": error_json(

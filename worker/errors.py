@@ -47,3 +47,9 @@ class IdempotencyKeyInFlight(WorkerError):
     """The first request with this Idempotency-Key is still being accepted."""
 
     code = "idempotency_key_in_flight"
+
+
+class WebhookRefused(WorkerError):
+    """A webhook URL or event this deployment does not deliver to."""
+
+    code = "invalid_webhook"

@@ -28,7 +28,8 @@ end
 """
 
 # ARGV[3] chunk id, ARGV[4] worker name, ARGV[5] max attempts, ARGV[6] error
-# JSON for too many attempts. Returns 1 when the chunk should run, else 0.
+# JSON for too many attempts. Returns 1 when the chunk should run, 2 when this
+# call failed the job (too many attempts), else 0.
 START = _FINISH_JOB + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or not is_live(status) then return 0 end
@@ -41,7 +42,7 @@ end
 redis.call('HSET', KEYS[1], 'worker', ARGV[4])
 if attempts > tonumber(ARGV[5]) then
   finish_job('failed', ARGV[6])
-  return 0
+  return 2
 end
 if status == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[2])
@@ -97,4 +98,29 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return 1
+"""
+
+# Webhook scripts take KEYS[1] the job hash and KEYS[2] its delivery log (a list).
+
+# Claims a terminal job's webhook, once: returns 1 to exactly one caller when
+# the job has a webhook whose events include how it ended, else 0.
+CLAIM_WEBHOOK = """
+local status = redis.call('HGET', KEYS[1], 'status')
+local events = redis.call('HGET', KEYS[1], 'webhook_events')
+if not status or not events then return 0 end
+local event = ({succeeded = 'completed', failed = 'failed', cancelled = 'cancelled'})[status]
+if not event or not string.find(',' .. events .. ',', ',' .. event .. ',', 1, true) then return 0 end
+return redis.call('HSETNX', KEYS[1], 'webhook_state', 'scheduled')
+"""
+
+# ARGV[1] the attempt's log entry (JSON), ARGV[2] the webhook's state after it.
+# The log lives as long as its job; returns the number of attempts logged, or
+# 0 for a job that is gone.
+LOG_DELIVERY = """
+local ttl = redis.call('TTL', KEYS[1])
+if ttl == -2 then return 0 end
+redis.call('HSET', KEYS[1], 'webhook_state', ARGV[2])
+local n = redis.call('RPUSH', KEYS[2], ARGV[1])
+if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
+return n
 """

@@ -7,17 +7,22 @@ move it through its states with the atomic scripts in :mod:`job_scripts`.
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import redis
+from kombu.exceptions import OperationalError
 
 from worker import job_scripts
 from worker.documents import JobStatus, document, error_json, lost_document, utc_now
 from worker.errors import BrokerUnavailable, JobFinished, JobNotFound
 from worker.job_ids import JobIds
+from worker.webhook_targets import WebhookTarget
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -37,19 +42,31 @@ def redis_errors() -> Iterator[None]:
 class JobStore:
     """Creates, reads, updates and waits on job records in one Redis database."""
 
-    def __init__(self, client: redis.Redis, ttl: int, secret: str = "") -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        ttl: int,
+        secret: str = "",
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        """``notify(job_id)`` queues the delivery of a job's webhook (None: nothing is queued)."""
         self.redis = client
         self.ttl = ttl
         self.ids = JobIds(secret)
+        self.notify = notify
         self._start = client.register_script(job_scripts.START)
         self._complete = client.register_script(job_scripts.COMPLETE_CHUNK)
         self._finish = client.register_script(job_scripts.FINISH)
+        self._claim_webhook = client.register_script(job_scripts.CLAIM_WEBHOOK)
+        self._log_delivery = client.register_script(job_scripts.LOG_DELIVERY)
 
     @classmethod
-    def from_url(cls, url: str, ttl: int, secret: str = "") -> JobStore:
+    def from_url(
+        cls, url: str, ttl: int, secret: str = "", notify: Callable[[str], None] | None = None
+    ) -> JobStore:
         """A store on the Redis at ``url`` with short connect timeouts."""
         client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
-        return cls(client, ttl, secret)
+        return cls(client, ttl, secret, notify)
 
     @staticmethod
     def _keys(job_id: str) -> dict[str, str]:
@@ -60,6 +77,7 @@ class JobStore:
             "chunks": f"{base}:chunks",
             "inputs": f"{base}:inputs",
             "attempts": f"{base}:attempts",
+            "deliveries": f"{base}:webhook",
             "channel": f"{base}:events",
         }
 
@@ -69,11 +87,18 @@ class JobStore:
         return [keys[name] for name in names], keys["channel"]
 
     def create(
-        self, job_id: str, owner: str, model_ref: str, total: int, inputs: Sequence[bytes] = ()
+        self,
+        job_id: str,
+        owner: str,
+        model_ref: str,
+        total: int,
+        inputs: Sequence[bytes] = (),
+        webhook: WebhookTarget | None = None,
     ) -> None:
         """Record a new queued job (and its uploaded inputs) with the store's TTL."""
         keys = self._keys(job_id)
         record = {
+            **_webhook_fields(webhook),
             "id": job_id,
             "owner": owner,
             "model": model_ref,
@@ -94,12 +119,18 @@ class JobStore:
             pipe.execute()
 
     def create_cached(
-        self, job_id: str, owner: str, model_ref: str, results: Sequence[Any]
+        self,
+        job_id: str,
+        owner: str,
+        model_ref: str,
+        results: Sequence[Any],
+        webhook: WebhookTarget | None = None,
     ) -> None:
         """Record a job answered from the result cache: already succeeded."""
         keys = self._keys(job_id)
         now = utc_now()
         record = {
+            **_webhook_fields(webhook),
             "id": job_id,
             "owner": owner,
             "model": model_ref,
@@ -120,6 +151,8 @@ class JobStore:
             pipe.expire(keys["job"], self.ttl)
             pipe.expire(keys["results"], self.ttl)
             pipe.execute()
+        if webhook is not None:
+            self._ended(job_id)
 
     def inputs(self, job_id: str, start: int, stop: int) -> list[bytes | None]:
         """Uploaded inputs ``start..stop-1`` (None where they have expired)."""
@@ -140,9 +173,12 @@ class JobStore:
             "(the worker running it died each time)",
         )
         with redis_errors():
-            return bool(
-                self._start(keys=keys, args=[channel, utc_now(), chunk, worker, max_attempts, too_many])
+            outcome = self._start(
+                keys=keys, args=[channel, utc_now(), chunk, worker, max_attempts, too_many]
             )
+        if outcome == 2:
+            self._ended(job_id)
+        return outcome == 1
 
     def complete_chunk(
         self, job_id: str, chunk: int, start: int, results: Sequence[dict[str, Any]]
@@ -162,7 +198,10 @@ class JobStore:
                 keys=keys,
                 args=[channel, utc_now(), chunk, len(results), failed, all_failed, *pairs],
             )
-        return JobStatus(status.decode()) if status else None
+        after = JobStatus(status.decode()) if status else None
+        if after is not None and after.is_terminal:
+            self._ended(job_id)
+        return after
 
     def chunk_done(self, job_id: str, chunk: int) -> bool:
         """True once a chunk's results are recorded (here or by another worker)."""
@@ -174,7 +213,41 @@ class JobStore:
         keys, channel = self._script_keys(job_id)
         with redis_errors():
             before = self._finish(keys=keys, args=[channel, utc_now(), status.value, error])
+        if before and not JobStatus(before.decode()).is_terminal:
+            self._ended(job_id)
         return JobStatus(before.decode()) if before else None
+
+    def _ended(self, job_id: str) -> None:
+        """Schedule the webhook of a job that just ended, if it has one due (once)."""
+        if self.notify is None:
+            return
+        keys = self._keys(job_id)
+        with redis_errors():
+            claimed = self._claim_webhook(keys=[keys["job"], keys["deliveries"]])
+        if not claimed:
+            return
+        try:
+            self.notify(job_id)
+        except (OperationalError, redis.RedisError):
+            # The job's result stands; only its notification is lost, and the
+            # job document says so (its webhook stays 'scheduled', no attempts).
+            log.exception("could not schedule the webhook of job %s", job_id)
+
+    def owner(self, job_id: str) -> str | None:
+        """Who submitted a job; None once it is gone."""
+        with redis_errors():
+            owner = self.redis.hget(self._keys(job_id)["job"], "owner")
+        return owner.decode() if owner is not None else None
+
+    def log_delivery(self, job_id: str, entry: dict[str, Any], state: str) -> int:
+        """Append one delivery attempt to a job's webhook log; 0 if the job is gone."""
+        keys = self._keys(job_id)
+        with redis_errors():
+            return int(
+                self._log_delivery(
+                    keys=[keys["job"], keys["deliveries"]], args=[json.dumps(entry), state]
+                )
+            )
 
     def fail(self, job_id: str, code: str, message: str) -> None:
         """End a live job as failed with an error code and message."""
@@ -201,13 +274,14 @@ class JobStore:
             pipe = self.redis.pipeline()
             pipe.hgetall(keys["job"])
             pipe.hgetall(keys["results"])
-            record, results = pipe.execute()
+            pipe.lrange(keys["deliveries"], 0, -1)
+            record, results, deliveries = pipe.execute()
         if not record:
             return self._lost(job_id, owner)
         fields = {k.decode(): v.decode() for k, v in record.items()}
         if owner is not None and fields.get("owner") != owner:
             raise JobNotFound(f"no job {job_id!r}")
-        return document(fields, results)
+        return document(fields, results, deliveries)
 
     def _lost(self, job_id: str, owner: str | None) -> dict[str, Any]:
         issued = None if owner is None else self.ids.issued_at(job_id, owner)
@@ -242,3 +316,9 @@ class JobStore:
         """Raise BrokerUnavailable unless Redis answers."""
         with redis_errors():
             self.redis.ping()
+
+
+def _webhook_fields(webhook: WebhookTarget | None) -> dict[str, str]:
+    if webhook is None:
+        return {}
+    return {"webhook_url": webhook.url, "webhook_events": ",".join(webhook.events)}

@@ -14,6 +14,7 @@ from worker.batching import PendingChunks
 from worker.cache import ResultCache
 from worker.jobs import JobStore
 from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+from worker.webhooks import scheduler
 
 _LIBRARIES = {TABULAR_QUEUE: "models.tabular", VISION_QUEUE: "models.cnn"}
 
@@ -42,7 +43,9 @@ def get_runtime(app: Celery) -> Runtime:
     if runtime is None or runtime.pid != os.getpid():
         settings: Settings = app.predq_settings  # type: ignore[attr-defined]
         store = ModelStore(settings.model_dir)
-        jobs = JobStore.from_url(settings.redis_url, settings.job_ttl, settings.secret_key)
+        jobs = JobStore.from_url(
+            settings.redis_url, settings.job_ttl, settings.secret_key, scheduler(app)
+        )
         runtime = Runtime(
             settings=settings,
             store=store,
@@ -64,4 +67,5 @@ def preload_libraries(queues: Iterable[str]) -> None:
     initialise CUDA; that still happens only in the child that loads a model.
     """
     for queue in queues:
-        importlib.import_module(_LIBRARIES[queue])
+        if queue in _LIBRARIES:
+            importlib.import_module(_LIBRARIES[queue])

@@ -1,6 +1,8 @@
 """Worker-side settings, read from ``PREDQ_*`` environment variables in one place."""
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 from collections.abc import Mapping
@@ -12,6 +14,8 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 TABULAR_QUEUE = "tabular"
 VISION_QUEUE = "vision"
 QUEUES = (TABULAR_QUEUE, VISION_QUEUE)
+# Webhook deliveries wait on other people's servers: never on a prediction queue.
+WEBHOOK_QUEUE = "webhooks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +29,39 @@ class BatchLimits:
     def enabled(self) -> bool:
         """A batch of at most one item is no batching."""
         return self.max_batch_size > 1
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookSettings:
+    """Signing and delivering job webhooks (see :mod:`worker.webhooks`).
+
+    ``secret`` (``whsec_<base64>``, one per deployment) signs every delivery;
+    empty turns webhooks off. Attempt ``n`` waits a random time up to
+    ``min(backoff * 2**(n-1), backoff_max)`` seconds before the next.
+    """
+
+    secret: str = ""
+    max_attempts: int = 8
+    backoff: float = 2.0
+    backoff_max: float = 600.0
+    timeout: float = 10.0
+    allowed_hosts: tuple[str, ...] = ()
+    allow_private: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.secret:
+            return
+        try:
+            key = base64.b64decode(self.secret.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            key = b""
+        if not self.secret.startswith("whsec_") or len(key) < 24:
+            raise ValueError("PREDQ_WEBHOOK_SECRET must be whsec_ and at least 24 random bytes in base64")
+
+    @property
+    def enabled(self) -> bool:
+        """Webhooks are accepted only where deliveries can be signed."""
+        return bool(self.secret)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +86,7 @@ class Settings:
     cache_ttl: int = 3600
     vision_batch: BatchLimits = BatchLimits()
     serving: ServingOptions = ServingOptions()
+    webhooks: WebhookSettings = WebhookSettings()
 
     def __post_init__(self) -> None:
         # Redis redelivers any message not acked within the visibility timeout:
@@ -57,6 +95,12 @@ class Settings:
             raise ValueError(
                 "PREDQ_TASK_TIME_LIMIT must be below PREDQ_VISIBILITY_TIMEOUT "
                 f"({self.task_time_limit} >= {self.visibility_timeout})"
+            )
+        # A retry waits as an unacked message: past the visibility timeout it would be sent twice.
+        if self.webhooks.enabled and self.webhooks.backoff_max >= self.visibility_timeout:
+            raise ValueError(
+                "PREDQ_WEBHOOK_BACKOFF_MAX must be below PREDQ_VISIBILITY_TIMEOUT "
+                f"({self.webhooks.backoff_max:g} >= {self.visibility_timeout})"
             )
 
     @classmethod
@@ -86,5 +130,18 @@ class Settings:
                 device=env.get("PREDQ_DEVICE", "auto"),
                 max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),
                 torch_threads=int(threads) if threads else None,
+            ),
+            webhooks=WebhookSettings(
+                secret=env.get("PREDQ_WEBHOOK_SECRET", ""),
+                max_attempts=int(env.get("PREDQ_WEBHOOK_MAX_ATTEMPTS", 8)),
+                backoff=float(env.get("PREDQ_WEBHOOK_BACKOFF", 2)),
+                backoff_max=float(env.get("PREDQ_WEBHOOK_BACKOFF_MAX", 600)),
+                timeout=float(env.get("PREDQ_WEBHOOK_TIMEOUT", 10)),
+                allowed_hosts=tuple(
+                    host.strip().lower()
+                    for host in env.get("PREDQ_WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                    if host.strip()
+                ),
+                allow_private=env.get("PREDQ_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
             ),
         )

@@ -7,10 +7,11 @@ from celery import Task, shared_task
 
 from worker.batch_runner import run_image_chunk
 from worker.batching import ChunkRef
-from worker.config import PREDICT_IMAGES, PREDICT_ROWS
+from worker.config import DELIVER_WEBHOOK, PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable
 from worker.runner import run_chunk
 from worker.runtime import get_runtime
+from worker.webhooks import deliver
 
 
 def _worker(task: Task) -> str:
@@ -43,3 +44,14 @@ def predict_images(
     run_image_chunk(
         get_runtime(self.app), model, version, ChunkRef(job_id, chunk, start, stop), _worker(self)
     )
+
+
+@shared_task(name=DELIVER_WEBHOOK, **_RETRY)
+def deliver_webhook(self: Task, job_id: str) -> None:
+    """Post a finished job to its webhook; a failed attempt comes back after a backoff."""
+    runtime = get_runtime(self.app)
+    delay = deliver(runtime.jobs, job_id, runtime.settings.webhooks)
+    if delay is not None:
+        # The job's delivery log bounds the attempts (PREDQ_WEBHOOK_MAX_ATTEMPTS),
+        # not Celery's retry counter, which also counts retries for Redis errors.
+        raise self.retry(countdown=delay, max_retries=self.request.retries + 1)

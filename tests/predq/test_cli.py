@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import redis
 
 from models import ModelStore
@@ -24,12 +25,17 @@ def test_train_and_list_models(tmp_path: Path, capsys, monkeypatch) -> None:  # 
     assert "iris-tree@1" in listing and "regression" in listing
 
 
-def test_unknown_queue_is_refused(repo_root: Path) -> None:
+@pytest.mark.parametrize(
+    ("queues", "message"),
+    # Webhook deliveries wait on receivers: they never share a prediction worker.
+    [("gpu", "unknown queue"), ("tabular,webhooks", "worker of its own")],
+)
+def test_bad_queues_are_refused(repo_root: Path, queues: str, message: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "predq", "worker", "--queues", "gpu"],
+        [sys.executable, "-m", "predq", "worker", "--queues", queues],
         cwd=repo_root, capture_output=True, text=True,
     )  # fmt: skip
-    assert result.returncode != 0 and "unknown queue" in result.stderr
+    assert result.returncode != 0 and message in result.stderr
 
 
 def test_embedded_redis_keeps_data_across_a_restart(tmp_path: Path) -> None:
@@ -38,3 +44,11 @@ def test_embedded_redis_keeps_data_across_a_restart(tmp_path: Path) -> None:
         port = server.port
     with EmbeddedRedis(tmp_path, port=port) as server:
         assert redis.Redis.from_url(server.url).lrange("tabular", 0, -1) == [b"queued job"]
+
+
+def test_webhook_secret_prints_an_owners_secret(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PREDQ_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    assert main(["webhook-secret", "alice"]) == 0
+    alice = capsys.readouterr().out.strip()
+    assert main(["webhook-secret", "bob"]) == 0
+    assert alice.startswith("whsec_") and alice != capsys.readouterr().out.strip()
