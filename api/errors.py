@@ -14,6 +14,7 @@ from worker.errors import (
     JobFinished,
     JobNotFound,
     TooManyJobs,
+    WebhookRefused,
     WorkerError,
 )
 
@@ -67,6 +68,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (IdempotencyKeyInFlight, 409),
     (IdempotencyKeyReused, 422),
     (TooManyJobs, 429),
+    (WebhookRefused, 422),
     (BrokerUnavailable, 503),
     (WorkerError, 500),
 ]

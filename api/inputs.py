@@ -11,6 +11,11 @@ from models import images
 from models.errors import InvalidInput
 from models.manifest import Manifest
 from models.validation import validate_instances
+from worker.settings import WebhookSettings
+from worker.webhook_targets import WebhookTarget, webhook_target
+
+# Optional on every submit, JSON or multipart.
+WEBHOOK_FIELDS = {"webhook", "webhook_events"}
 
 
 def _reject_constant(name: str) -> Any:
@@ -47,7 +52,7 @@ def is_multipart(request: Request) -> bool:
 
 def image_uploads(request: Request, max_pixels: int) -> list[bytes]:
     """The bytes of every ``image`` part, each checked to be a PNG or JPEG."""
-    unknown = sorted((set(request.files) - {"image"}) | (set(request.form) - {"version"}))
+    unknown = sorted((set(request.files) - {"image"}) | (set(request.form) - {"version", *WEBHOOK_FIELDS}))
     if unknown:
         raise UnprocessableInput(f"unknown form field(s): {', '.join(unknown)}; send 'image' parts")
     parts = request.files.getlist("image")
@@ -66,3 +71,28 @@ def image_uploads(request: Request, max_pixels: int) -> list[bytes]:
             raise type(exc)(f"image {i} ({part.filename or 'unnamed'}): {exc}") from None
         blobs.append(data)
     return blobs
+
+
+def form_webhook_fields(request: Request) -> dict[str, Any]:
+    """``webhook`` and ``webhook_events`` of a form; events repeated or comma-separated."""
+    fields: dict[str, Any] = {"webhook": request.form.get("webhook")}
+    if "webhook_events" in request.form:
+        values = request.form.getlist("webhook_events")
+        fields["webhook_events"] = [e.strip() for v in values for e in v.split(",") if e.strip()]
+    return fields
+
+
+def webhook_from(fields: dict[str, Any], settings: WebhookSettings) -> WebhookTarget | None:
+    """The webhook a submit asks for (``webhook`` URL, ``webhook_events`` list), or None."""
+    url, events = fields.get("webhook"), fields.get("webhook_events")
+    if url is None:
+        if events is not None:
+            raise UnprocessableInput("'webhook_events' needs a 'webhook' URL")
+        return None
+    if not isinstance(url, str):
+        raise UnprocessableInput("'webhook' must be a URL string")
+    if events is not None and not (
+        isinstance(events, list) and all(isinstance(e, str) for e in events)
+    ):
+        raise UnprocessableInput("'webhook_events' must be a list of event names")
+    return webhook_target(url, events, settings)

@@ -8,7 +8,15 @@ from werkzeug.http import parse_dict_header
 
 from api.auth import authenticate
 from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
-from api.inputs import image_uploads, is_multipart, json_body, rows_from
+from api.inputs import (
+    WEBHOOK_FIELDS,
+    form_webhook_fields,
+    image_uploads,
+    is_multipart,
+    json_body,
+    rows_from,
+    webhook_from,
+)
 from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
@@ -45,13 +53,15 @@ def submit(name: str) -> Response:
             raise UnsupportedMediaType(f"{name} takes multipart/form-data with 'image' parts")
         version = request.args.get("version") or request.form.get("version")
         manifest = _pinned(svc.store, name, version, image=True)
+        webhook = webhook_from(form_webhook_fields(request), svc.settings.webhooks)
         blobs = image_uploads(request, svc.settings.serving.max_pixels)
-        submission = Submission(g.owner, manifest, blobs=blobs, **options)
+        submission = Submission(g.owner, manifest, blobs=blobs, webhook=webhook, **options)
     else:
-        body = json_body(request, {"instances", "version"})
+        body = json_body(request, {"instances", "version", *WEBHOOK_FIELDS})
         manifest = _pinned(svc.store, name, body.get("version", request.args.get("version")), image=False)
+        webhook = webhook_from(body, svc.settings.webhooks)
         rows = rows_from(manifest, body)
-        submission = Submission(g.owner, manifest, rows=rows, **options)
+        submission = Submission(g.owner, manifest, rows=rows, webhook=webhook, **options)
     job, replayed = svc.dispatcher.submit(submission)
     wait = _preferred_wait(request.headers.get("Prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
     if wait is not None:

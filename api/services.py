@@ -17,6 +17,7 @@ from worker.celery_app import create_celery_app
 from worker.dispatch import Dispatcher
 from worker.jobs import JobStore
 from worker.settings import Settings
+from worker.webhooks import scheduler
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,8 +36,11 @@ class Services:
     def from_config(cls, config: Mapping[str, Any]) -> Services:
         """Build the services from the app's config; nothing connects until first used."""
         settings: Settings = config["PREDQ_SETTINGS"]
-        jobs = JobStore.from_url(settings.redis_url, settings.job_ttl, settings.secret_key)
         celery = create_celery_app(settings)
+        # Jobs the API ends (cancelled, answered from the cache, never queued) get their webhooks too.
+        jobs = JobStore.from_url(
+            settings.redis_url, settings.job_ttl, settings.secret_key, scheduler(celery)
+        )
         admission = Admission(jobs.redis, settings.job_ttl, settings.max_outstanding_jobs)
         cache = ResultCache(jobs.redis, settings.cache_ttl)
         # Listing chunks for batching is wasted work when workers do not batch.
