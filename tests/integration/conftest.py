@@ -64,6 +64,13 @@ class Stack:
             "PREDQ_CACHE_TTL": str(self.settings.cache_ttl),
             "PREDQ_VISION_MAX_BATCH_SIZE": str(self.settings.vision_batch.max_batch_size),
             "PREDQ_VISION_MAX_DELAY_MS": str(self.settings.vision_batch.max_delay_ms),
+            "PREDQ_WEBHOOK_SECRET": s.webhooks.secret,
+            "PREDQ_WEBHOOK_MAX_ATTEMPTS": str(s.webhooks.max_attempts),
+            "PREDQ_WEBHOOK_BACKOFF": str(s.webhooks.backoff),
+            "PREDQ_WEBHOOK_BACKOFF_MAX": str(s.webhooks.backoff_max),
+            "PREDQ_WEBHOOK_TIMEOUT": str(s.webhooks.timeout),
+            "PREDQ_WEBHOOK_ALLOWED_HOSTS": ",".join(s.webhooks.allowed_hosts),
+            "PREDQ_WEBHOOK_ALLOW_PRIVATE": "1" if s.webhooks.allow_private else "",
         }
 
     def start_worker(self, queues: str) -> subprocess.Popen[bytes]:
