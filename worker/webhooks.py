@@ -73,8 +73,10 @@ def deliver(jobs: JobStore, job_id: str, settings: WebhookSettings) -> float | N
         log.info("job %s expired before its webhook was delivered", job_id)
         return None
     hook = job.pop("webhook")
-    if hook is None or hook["state"] in ("delivered", "failed"):
-        return None  # a redelivered message of a delivery already settled
+    # Only a claimed webhook is sent: a redelivered message of a settled
+    # delivery, or a forged one for a job still running, does nothing.
+    if hook is None or hook["state"] not in ("scheduled", "retrying"):
+        return None
     attempt = len(hook["deliveries"]) + 1
     body = json.dumps(job, separators=(",", ":"))
     now = datetime.now(timezone.utc)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -207,3 +208,19 @@ def test_a_client_error_is_not_retried(hooks: Stack) -> None:
     assert job["webhook"]["state"] == "failed"
     assert [(d["status_code"], d["error"]) for d in job["webhook"]["deliveries"]] == [(410, "HTTP 410")]
     assert len(receiver.requests) == 1
+
+
+def test_a_cancelled_upload_is_posted_when_asked_for(
+    hooks: Stack, receiver: Receiver, digit_pngs: list[tuple[bytes, int]]
+) -> None:
+    # No vision worker in this stack: the job stays queued until it is cancelled.
+    data = {
+        "image": (io.BytesIO(digit_pngs[0][0]), "a.png"),
+        "webhook": receiver.url,
+        "webhook_events": "cancelled",
+    }
+    job_id = hooks.client.post("/v1/models/digits-cnn/jobs", data=data).get_json()["id"]
+    assert hooks.client.delete(f"/v1/jobs/{job_id}").status_code == 200
+    assert settled(hooks, job_id)["webhook"]["state"] == "delivered"
+    [(_, body)] = receiver.requests
+    assert json.loads(body)["status"] == "cancelled" and json.loads(body)["id"] == job_id
