@@ -1,43 +1,12 @@
-"""Parsing request bodies strictly: JSON instances and multipart images."""
+"""Request inputs checked against the model and the server's limits (shapes are the schemas')."""
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from flask import Request, current_app
+from werkzeug.datastructures import FileStorage
 
-from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
+from api.errors import UnprocessableInput
 from models import images
 from models.errors import InvalidInput
-from models.manifest import Manifest
-from models.validation import validate_instances
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
-    """The request's JSON object; rejects NaN/Infinity, deep nesting and unknown fields."""
-    if not request.is_json:
-        raise UnsupportedMediaType("send JSON with Content-Type: application/json")
-    try:
-        body = json.loads(request.get_data(), parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedRequest(f"malformed JSON: {str(exc)[:200]}") from None
-    if not isinstance(body, dict):
-        raise UnprocessableInput("the JSON body must be an object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise UnprocessableInput(f"unknown field(s): {', '.join(unknown)}")
-    return body
-
-
-def rows_from(manifest: Manifest, body: dict[str, Any]) -> list[list[float]]:
-    """Validated rows for a tabular model."""
-    if "instances" not in body:
-        raise UnprocessableInput("missing field 'instances'")
-    return validate_instances(manifest, body["instances"], current_app.config["PREDQ_MAX_INSTANCES"])
 
 
 def is_multipart(request: Request) -> bool:
@@ -45,14 +14,8 @@ def is_multipart(request: Request) -> bool:
     return request.mimetype == "multipart/form-data"
 
 
-def image_uploads(request: Request, max_pixels: int) -> list[bytes]:
+def image_uploads(parts: list[FileStorage], max_pixels: int) -> list[bytes]:
     """The bytes of every ``image`` part, each checked to be a PNG or JPEG."""
-    unknown = sorted((set(request.files) - {"image"}) | (set(request.form) - {"version"}))
-    if unknown:
-        raise UnprocessableInput(f"unknown form field(s): {', '.join(unknown)}; send 'image' parts")
-    parts = request.files.getlist("image")
-    if not parts:
-        raise UnprocessableInput("no 'image' part in the upload")
     if len(parts) > current_app.config["PREDQ_MAX_IMAGES"]:
         raise UnprocessableInput(
             f"too many images: {len(parts)} > {current_app.config['PREDQ_MAX_IMAGES']}"
