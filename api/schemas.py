@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from models.manifest import Family, Task
 from worker.documents import JobStatus
@@ -21,6 +22,15 @@ class VersionField(fields.String):
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class FilePart(Upload):
+    """A file part of a multipart body; a plain form field of the same name is refused."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:
+        if not isinstance(value, FileStorage):
+            raise ValidationError("must be a file part (with a filename), not a form field")
+        return value
 
 
 _VERSION = {"description": "A version of the model; the latest when left out.", "example": "1"}
@@ -52,7 +62,7 @@ class ImageJobRequestSchema(Schema):
     """PNG or JPEG images for an image model, one ``image`` part each."""
 
     image = fields.List(
-        Upload(),
+        FilePart(),
         required=True,
         metadata={"description": "One part per image, PNG or JPEG; results come back in this order."},
     )
