@@ -10,6 +10,7 @@ from flask import Flask
 from api import cache, catalog, compat, health, jobs
 from api.config import load_config
 from api.errors import register_error_handlers
+from api.openapi import init_openapi
 from api.ratelimit import init_rate_limits
 from api.services import Services
 
@@ -27,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter = init_rate_limits(app, svc)
     if limiter:
         limiter.exempt(health.bp)
+    api = init_openapi(app)
     for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp):
-        app.register_blueprint(blueprint)
+        api.register_blueprint(blueprint)
     return app

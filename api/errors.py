@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
@@ -87,6 +89,45 @@ def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_")
 
 
+# webargs' statuses for a request failing its schema: 422 for bodies, 400 where
+# a view asks for it (query values and headers, as before the schemas).
+_VALIDATION_CODES = {
+    400: MalformedRequest.code,
+    415: UnsupportedMediaType.code,
+    422: UnprocessableInput.code,
+}
+
+
+def _join(path: str, key: Any) -> str:
+    if key == "_schema":  # marshmallow's key for errors of the whole object
+        return path
+    return f"{path}.{key}" if path else str(key)
+
+
+def _describe(messages: Any, path: str = "") -> list[str]:
+    """webargs' nested messages, ``{"json": {"colour": ["Unknown field."]}}``, as lines."""
+    if isinstance(messages, Mapping):
+        return [
+            line
+            for key, value in messages.items()
+            for line in _describe(value, _join(path, key))
+        ]
+    if isinstance(messages, list):
+        return [line for message in messages for line in _describe(message, path)]
+    location, _, field = path.partition(".")
+    return [f"{location} {field!r}: {messages}" if field else f"{location}: {messages}"]
+
+
+def http_error(exc: HTTPException) -> Response:
+    """An HTTP error (Werkzeug's, or webargs' for a request failing its schema) as JSON."""
+    status = exc.code or 500
+    data = getattr(exc, "data", None)  # webargs puts the schema's messages here
+    if isinstance(data, Mapping) and "messages" in data:
+        code = _VALIDATION_CODES.get(status, _http_code(exc))
+        return error_response(status, code, "; ".join(_describe(data["messages"])))
+    return error_response(status, _http_code(exc), exc.description or "")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Turn every exception into a JSON error with the right status."""
 
@@ -106,9 +147,7 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Retry-After"] = "5"
         return response
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        return error_response(exc.code or 500, _http_code(exc), exc.description or "")
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

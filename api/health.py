@@ -1,25 +1,36 @@
 """Liveness and readiness probes."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 
+from api.openapi import Blueprint
+from api.schemas import HealthSchema, ReadinessSchema
 from api.services import services
 from worker.dispatch import queue_consumers
 from worker.errors import BrokerUnavailable
 from worker.settings import QUEUES
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__, description="Liveness and readiness probes (never rate limited).")
 
 
 @bp.get("/healthz")
+@bp.response(200, HealthSchema)
 def healthz() -> Response:
-    """The process is alive and serving requests."""
+    """Liveness
+
+    The process is alive and serving requests.
+    """
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@bp.response(200, ReadinessSchema, description="Ready.")
+@bp.alt_response(503, schema=ReadinessSchema, description="Not ready: Redis unreachable or a queue without workers.")
 def readyz() -> Response:
-    """Ready when Redis answers and every queue has at least one consuming worker."""
+    """Readiness
+
+    Ready when Redis answers and every queue has at least one consuming worker.
+    """
     svc = services()
     try:
         svc.jobs.ping()

@@ -1,39 +1,86 @@
 """Jobs: submit to a model, read (or long-poll) a job, cancel it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Response, current_app, g, jsonify, request, url_for
 from werkzeug.http import parse_dict_header
 
-from api.auth import authenticate
-from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
-from api.inputs import (
-    WEBHOOK_FIELDS,
-    form_webhook_fields,
-    image_uploads,
-    is_multipart,
-    json_body,
-    rows_from,
-    webhook_from,
+from api.errors import UnprocessableInput, UnsupportedMediaType
+from api.inputs import image_uploads, is_multipart, webhook_from
+from api.openapi import Blueprint, View
+from api.schemas import (
+    ImageJobRequestSchema,
+    JobSchema,
+    SubmitHeadersSchema,
+    TabularJobRequestSchema,
+    VersionQuerySchema,
+    WaitQuerySchema,
 )
 from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
+from models.validation import validate_instances
 from worker.dispatch import Submission
 from worker.documents import JobStatus
 
-bp = Blueprint("jobs", __name__, url_prefix="/v1")
-bp.before_request(authenticate)
+bp = Blueprint("jobs", __name__, url_prefix="/v1", api_key=True, description="Submit, read and cancel jobs.")
+
+JSON, MULTIPART = "application/json", "multipart/form-data"
+_BODIES = {JSON: TabularJobRequestSchema, MULTIPART: ImageJobRequestSchema}
+_JOB_HEADERS = {
+    "Location": {"description": "The job's URL.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when an Idempotency-Key replayed an earlier job.",
+        "schema": {"type": "string"},
+    },
+}
+_WAITED_HEADERS = {
+    **_JOB_HEADERS,
+    "Preference-Applied": {"description": "The `wait=N` honoured.", "schema": {"type": "string"}},
+}
+
+
+def submit_endpoint(blueprint: Blueprint, *media: str) -> Callable[[View], View]:
+    """The arguments and documentation of a submit route taking bodies of the ``media`` types.
+
+    The body itself is parsed in :func:`submit`, once the model says which kind it takes.
+    """
+
+    def decorate(view: View) -> View:
+        for decorator in (
+            blueprint.errors(400, 404, 409, 413, 415, 422, 429, 503),
+            blueprint.alt_response(
+                200, schema=JobSchema, success=True, headers=_WAITED_HEADERS,
+                description="The finished job: `Prefer: wait=N` and it finished in time.",
+            ),
+            blueprint.response(202, JobSchema, headers=_JOB_HEADERS, description="The job, accepted."),
+            blueprint.doc(
+                requestBody={"required": True, "content": {m: {"schema": _BODIES[m]} for m in media}}
+            ),
+            blueprint.arguments(SubmitHeadersSchema, location="headers", arg_name="headers", error_status_code=400),
+            blueprint.arguments(VersionQuerySchema, location="query", arg_name="query", error_status_code=400),
+        ):
+            view = decorator(view)
+        return view
+
+    return decorate
 
 
 @bp.post("/models/<name>/jobs")
-def create_job(name: str) -> Response:
-    """Accept a prediction job for ``name``; 202 with the job and its Location."""
-    return submit(name)
+@submit_endpoint(bp, JSON, MULTIPART)
+def create_job(name: str, query: dict[str, Any], headers: dict[str, Any]) -> Response:
+    """Submit a prediction job
+
+    Tabular models take JSON rows, image models multipart/form-data `image`
+    parts. 202 with the job and its Location, or 200 with the finished job
+    when `Prefer: wait=N` was asked for and the job finished in time.
+    """
+    return submit(name, query, headers)
 
 
-def submit(name: str) -> Response:
+def submit(name: str, query: dict[str, Any], headers: dict[str, Any]) -> Response:
     """Validate the request for model ``name``, queue it, answer 202.
 
     ``Prefer: wait=N`` answers 200 with the finished job when it ends within
@@ -41,8 +88,9 @@ def submit(name: str) -> Response:
     ``no-store`` keeps the request out of the cache altogether.
     """
     svc = services()
+    parser = bp.ARGUMENTS_PARSER
     options = {
-        "idempotency_key": _idempotency_key(),
+        "idempotency_key": headers.get("idempotency_key"),
         "cache_lookup": not request.cache_control.no_cache,
         "cache_store": not request.cache_control.no_store,
     }
@@ -51,19 +99,19 @@ def submit(name: str) -> Response:
     if svc.store.get(name).is_image_model:
         if not is_multipart(request):
             raise UnsupportedMediaType(f"{name} takes multipart/form-data with 'image' parts")
-        version = request.args.get("version") or request.form.get("version")
-        manifest = _pinned(svc.store, name, version, image=True)
-        webhook = webhook_from(form_webhook_fields(request), svc.settings.webhooks)
-        blobs = image_uploads(request, svc.settings.serving.max_pixels)
+        body = parser.parse(ImageJobRequestSchema, request, location="multipart")
+        manifest = _pinned(svc.store, name, query.get("version") or body.get("version"), image=True)
+        webhook = webhook_from(body, svc.settings.webhooks)
+        blobs = image_uploads(body["image"], svc.settings.serving.max_pixels)
         submission = Submission(g.owner, manifest, blobs=blobs, webhook=webhook, **options)
     else:
-        body = json_body(request, {"instances", "version", *WEBHOOK_FIELDS})
-        manifest = _pinned(svc.store, name, body.get("version", request.args.get("version")), image=False)
+        body = parser.parse(TabularJobRequestSchema, request, location="json")
+        manifest = _pinned(svc.store, name, body.get("version", query.get("version")), image=False)
         webhook = webhook_from(body, svc.settings.webhooks)
-        rows = rows_from(manifest, body)
+        rows = validate_instances(manifest, body["instances"], current_app.config["PREDQ_MAX_INSTANCES"])
         submission = Submission(g.owner, manifest, rows=rows, webhook=webhook, **options)
     job, replayed = svc.dispatcher.submit(submission)
-    wait = _preferred_wait(request.headers.get("Prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
+    wait = _preferred_wait(headers.get("prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
     if wait is not None:
         job = svc.jobs.wait(job["id"], wait, g.owner)
     response = jsonify(job)
@@ -93,43 +141,37 @@ def _preferred_wait(prefer: str, limit: float) -> float | None:
     return min(seconds, limit)
 
 
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 255:
-        raise MalformedRequest("Idempotency-Key must be 1 to 255 characters")
-    return key
-
-
-def _pinned(store: ModelStore, name: str, version: Any, image: bool) -> Manifest:
+def _pinned(store: ModelStore, name: str, version: str | None, image: bool) -> Manifest:
     """The requested (or latest) version, which must take the same input kind."""
-    if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int))):
-        raise UnprocessableInput("'version' must be a string")
-    manifest = store.get(name, None if version is None else str(version))
+    manifest = store.get(name, version)
     if manifest.is_image_model != image:
         raise UnprocessableInput(f"{manifest.ref} takes a different input from the latest version")
     return manifest
 
 
 @bp.get("/jobs/<job_id>")
-def get_job(job_id: str) -> Response:
-    """The job document; ``?wait=N`` returns as soon as the job is terminal (N <= 30 s)."""
+@bp.arguments(WaitQuerySchema, location="query", arg_name="query", error_status_code=400)
+@bp.response(200, JobSchema)
+@bp.errors(400, 404, 429, 503)
+def get_job(job_id: str, query: dict[str, Any]) -> Response:
+    """Read a job
+
+    With `?wait=N` the answer comes as soon as the job is finished, or after N seconds.
+    """
     jobs = services().jobs
-    wait = request.args.get("wait")
-    if wait is None:
+    if "wait" not in query:
         return jsonify(jobs.get(job_id, g.owner))
-    limit = current_app.config["PREDQ_MAX_WAIT"]
-    try:
-        seconds = float(wait)
-    except ValueError:
-        raise MalformedRequest(f"'wait' must be a number of seconds, got {wait!r}") from None
-    if not 0 <= seconds <= limit:
-        raise MalformedRequest(f"'wait' must be between 0 and {limit:g} seconds")
-    return jsonify(jobs.wait(job_id, seconds, g.owner))
+    return jsonify(jobs.wait(job_id, query["wait"], g.owner))
 
 
 @bp.delete("/jobs/<job_id>")
+@bp.response(200, JobSchema, description="The cancelled job.")
+@bp.errors(404, 409, 429, 503)
 def cancel_job(job_id: str) -> Response:
-    """Cancel a queued or running job; 409 if it already finished."""
+    """Cancel a queued or running job
+
+    409 if it already finished.
+    """
     jobs = services().jobs
     jobs.cancel(job_id, g.owner)
     return jsonify(jobs.get(job_id, g.owner))
