@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import cache, catalog, compat, health, jobs
+from api import cache, catalog, compat, health, jobs, metrics
 from api.config import load_config
 from api.errors import register_error_handlers
 from api.ratelimit import init_rate_limits
@@ -24,9 +24,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     svc = Services.from_config(app.config)
     app.extensions["predq"] = svc
     register_error_handlers(app)
+    metrics.init_metrics(app, svc)
     limiter = init_rate_limits(app, svc)
     if limiter:
         limiter.exempt(health.bp)
-    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp):
+        limiter.exempt(metrics.bp)
+    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp, metrics.bp):
         app.register_blueprint(blueprint)
     return app

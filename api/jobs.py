@@ -9,6 +9,7 @@ from werkzeug.http import parse_dict_header
 from api.auth import authenticate
 from api.errors import MalformedRequest, UnprocessableInput, UnsupportedMediaType
 from api.inputs import image_uploads, is_multipart, json_body, rows_from
+from api.metrics import count_submission
 from api.services import services
 from models.manifest import Manifest
 from models.store import ModelStore
@@ -53,6 +54,8 @@ def submit(name: str) -> Response:
         rows = rows_from(manifest, body)
         submission = Submission(g.owner, manifest, rows=rows, **options)
     job, replayed = svc.dispatcher.submit(submission)
+    if not replayed:
+        count_submission(submission.manifest, job["cached"])
     wait = _preferred_wait(request.headers.get("Prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
     if wait is not None:
         job = svc.jobs.wait(job["id"], wait, g.owner)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from models.store import ModelStore
 from predq.client_commands import add_client_commands
+from predq.multiprocess import no_multiprocess, use_private_dir
 from worker.settings import QUEUES, Settings
 
 
@@ -55,15 +56,24 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run a Celery worker consuming the given queues."""
-    from worker.celery_app import create_celery_app
-    from worker.runtime import preload_libraries
-
     queues = [q for q in args.queues.split(",") if q]
     unknown = set(queues) - set(QUEUES)
     if unknown:
         raise SystemExit(f"unknown queue(s) {sorted(unknown)}; choose from {QUEUES}")
+    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    # Before anything imports prometheus_client: it picks its mode on import.
+    metrics_dir = use_private_dir("worker") if port else None
+    if not port:
+        no_multiprocess()
+    from worker.celery_app import create_celery_app
+    from worker.hooks import install_hooks
+    from worker.runtime import preload_libraries
+
     serving = dataclasses.replace(settings.serving, device=args.device)
-    app = create_celery_app(dataclasses.replace(settings, serving=serving))
+    app = create_celery_app(
+        dataclasses.replace(settings, serving=serving, metrics_port=port or None)
+    )
+    install_hooks(app, queues, metrics_dir)
     # One process per image worker by default: torch uses the cores itself.
     concurrency = args.concurrency or (1 if queues == ["vision"] else os.cpu_count() or 1)
     argv = [
@@ -81,8 +91,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the API with gunicorn (threads, so long-polls do not block others)."""
+    use_private_dir("api")  # gunicorn's processes sum their metrics through it
     argv = [
         sys.executable, "-m", "gunicorn",
+        "--config", "python:predq.gunicorn_conf",
         "--bind", args.bind,
         "--workers", str(args.workers),
         "--worker-class", "gthread",
@@ -150,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
     worker.add_argument("--loglevel", default="INFO")
     worker.add_argument("--hostname", help="Celery node name (default: <queues>@<host>)")
+    worker.add_argument(
+        "--metrics-port", type=int,
+        help="serve Prometheus metrics on this port (default: PREDQ_METRICS_PORT; 0: off)",
+    )  # fmt: skip
     worker.set_defaults(func=cmd_worker)
 
     api = sub.add_parser("api", help="serve the HTTP API with gunicorn")
