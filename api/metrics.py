@@ -121,11 +121,12 @@ class ClusterCollector(Collector):
 
         finished = CounterMetricFamily(
             "predq_jobs_finished",
-            "Jobs that ended, by final status (answers from the result cache included).",
-            labels=["model", "version", "status"],
+            "Jobs that ended, by final status and, for failed ones, error code "
+            "(answers from the result cache included).",
+            labels=["model", "version", "status", "code"],
         )
-        for (ref, status), count in sorted(self.svc.jobs.finished_counts().items()):
-            finished.add_metric([*_model_labels(ref), status], count)
+        for (ref, status, code), count in sorted(self.svc.jobs.finished_counts().items()):
+            finished.add_metric([*_model_labels(ref), status, code], count)
         yield finished
 
         lookups = CounterMetricFamily(

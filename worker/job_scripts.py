@@ -9,8 +9,9 @@ finished chunks, its uploaded inputs and its per-chunk attempt counters;
 ARGV[1] is the job's event channel and ARGV[2] the current time.
 """
 
-# Jobs ended, per "model@version status": counted here, where every job ends
-# exactly once, so metrics miss no path (cancel, too many attempts, ...).
+# Jobs ended, per "model@version status code" (code: the error's, empty unless
+# failed): counted here, where every job ends exactly once, so metrics miss no
+# path (cancel, too many attempts, ...).
 FINISHED_COUNTS = "predq:stats:finished"
 
 # Ending a job: status, time, error; count it; free the uploads; drop it from
@@ -19,7 +20,8 @@ _FINISH_JOB = """
 local function finish_job(status, error)
   redis.call('HSET', KEYS[1], 'status', status, 'finished_at', ARGV[2])
   local model = redis.call('HGET', KEYS[1], 'model') or ''
-  redis.call('HINCRBY', '""" + FINISHED_COUNTS + """', model .. ' ' .. status, 1)
+  local code = error ~= '' and cjson.decode(error)['code'] or ''
+  redis.call('HINCRBY', '""" + FINISHED_COUNTS + """', model .. ' ' .. status .. ' ' .. code, 1)
   if error ~= '' then redis.call('HSET', KEYS[1], 'error', error) end
   redis.call('DEL', KEYS[4])
   local owner = redis.call('HGET', KEYS[1], 'owner')

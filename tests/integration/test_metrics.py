@@ -94,7 +94,8 @@ def test_queue_depth_counts_jobs_no_worker_takes(isolated_stack: Stack, digit_pn
     assert value(after, "predq_jobs_submitted_total", **submitted) == 3
     assert value(after, "predq_jobs_submitted_total", model="digits-cnn", version="1",
                  kind="image", cached="false") == 1  # fmt: skip
-    assert value(after, "predq_jobs_finished_total", model="iris-svm", version="1", status="cancelled") == 1
+    cancelled = dict(model="iris-svm", version="1", status="cancelled", code="")
+    assert value(after, "predq_jobs_finished_total", **cancelled) == 1
     assert total(after, "predq_jobs_finished_total", status="succeeded") == 0
 
 
@@ -123,11 +124,12 @@ def test_jobs_and_workers_are_counted_by_model_and_status(
     assert value(api, "predq_jobs_submitted_total", **svm, kind="tabular", cached="true") == 1
     assert value(api, "predq_jobs_submitted_total", model="digits-cnn", version="1",
                  kind="image", cached="false") == 2  # fmt: skip
-    assert value(api, "predq_jobs_finished_total", **svm, status="succeeded") == 3  # cached too
-    assert value(api, "predq_jobs_finished_total", model="iris-tree", version="1", status="succeeded") == 1
+    ok = dict(status="succeeded", code="")
+    assert value(api, "predq_jobs_finished_total", **svm, **ok) == 3  # the cached one too
+    assert value(api, "predq_jobs_finished_total", model="iris-tree", version="1", **ok) == 1
     cnn = dict(model="digits-cnn", version="1")
-    assert value(api, "predq_jobs_finished_total", **cnn, status="succeeded") == 1
-    assert value(api, "predq_jobs_finished_total", **cnn, status="failed") == 1
+    assert value(api, "predq_jobs_finished_total", **cnn, **ok) == 1
+    assert value(api, "predq_jobs_finished_total", **cnn, status="failed", code="all_items_failed") == 1
     assert value(api, "predq_cache_lookups_total", **svm, result="hit") == 1
     assert value(api, "predq_workers", queue="tabular") == 1
     assert value(api, "predq_workers", queue="vision") == 1
