@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import cache, catalog, compat, health, jobs
+from api import cache, catalog, compat, health, jobs, metrics
 from api.config import load_config
 from api.errors import register_error_handlers
 from api.openapi import init_openapi
@@ -25,10 +25,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     svc = Services.from_config(app.config)
     app.extensions["predq"] = svc
     register_error_handlers(app)
+    metrics.init_metrics(app, svc)
     limiter = init_rate_limits(app, svc)
     if limiter:
         limiter.exempt(health.bp)
+        limiter.exempt(metrics.bp)
     api = init_openapi(app)
-    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp):
+    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp, metrics.bp):
         api.register_blueprint(blueprint)
     return app

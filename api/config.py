@@ -24,4 +24,8 @@ def load_config(env: Mapping[str, str]) -> dict[str, Any]:
         "PREDQ_API_KEYS": env.get("PREDQ_API_KEYS", ""),
         # e.g. "20 per second;1000 per minute" (Flask-Limiter syntax); empty: no limit.
         "PREDQ_RATE_LIMIT": env.get("PREDQ_RATE_LIMIT", ""),
+        # /metrics asks for 'Authorization: Bearer <token>' when set; empty: open.
+        "PREDQ_METRICS_TOKEN": env.get("PREDQ_METRICS_TOKEN", ""),
+        # Set by `predq api` for gunicorn's processes (prometheus_client's own variable).
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR"),
     }

@@ -9,6 +9,7 @@ from werkzeug.http import parse_dict_header
 
 from api.errors import UnprocessableInput, UnsupportedMediaType
 from api.inputs import image_uploads, is_multipart, webhook_from
+from api.metrics import count_submission
 from api.openapi import Blueprint, View
 from api.schemas import (
     ImageJobRequestSchema,
@@ -111,6 +112,8 @@ def submit(name: str, query: dict[str, Any], headers: dict[str, Any]) -> Respons
         rows = validate_instances(manifest, body["instances"], current_app.config["PREDQ_MAX_INSTANCES"])
         submission = Submission(g.owner, manifest, rows=rows, webhook=webhook, **options)
     job, replayed = svc.dispatcher.submit(submission)
+    if not replayed:
+        count_submission(submission.manifest, job["cached"])
     wait = _preferred_wait(headers.get("prefer", ""), current_app.config["PREDQ_MAX_WAIT"])
     if wait is not None:
         job = svc.jobs.wait(job["id"], wait, g.owner)

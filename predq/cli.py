@@ -12,6 +12,7 @@ from pathlib import Path
 
 from models.store import ModelStore
 from predq.client_commands import add_client_commands
+from predq.multiprocess import no_multiprocess, use_private_dir
 from worker.settings import QUEUES, WEBHOOK_QUEUE, Settings
 
 
@@ -55,9 +56,6 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run a Celery worker consuming the given queues."""
-    from worker.celery_app import create_celery_app
-    from worker.runtime import preload_libraries
-
     queues = [q for q in args.queues.split(",") if q]
     unknown = set(queues) - {*QUEUES, WEBHOOK_QUEUE}
     if unknown:
@@ -66,8 +64,20 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     # A slow receiver must never hold a process that could be predicting.
     if WEBHOOK_QUEUE in queues and not webhooks:
         raise SystemExit(f"run the {WEBHOOK_QUEUE} queue in a worker of its own")
+    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    # Before anything imports prometheus_client: it picks its mode on import.
+    metrics_dir = use_private_dir("worker") if port else None
+    if not port:
+        no_multiprocess()
+    from worker.celery_app import create_celery_app
+    from worker.hooks import install_hooks
+    from worker.runtime import preload_libraries
+
     serving = dataclasses.replace(settings.serving, device=args.device)
-    app = create_celery_app(dataclasses.replace(settings, serving=serving))
+    app = create_celery_app(
+        dataclasses.replace(settings, serving=serving, metrics_port=port or None)
+    )
+    install_hooks(app, queues, metrics_dir)
     # One process per image worker by default: torch uses the cores itself.
     # Deliveries mostly wait on the network: threads, many of them.
     default = 16 if webhooks else 1 if queues == ["vision"] else os.cpu_count() or 1
@@ -86,8 +96,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the API with gunicorn (threads, so long-polls do not block others)."""
+    use_private_dir("api")  # gunicorn's processes sum their metrics through it
     argv = [
         sys.executable, "-m", "gunicorn",
+        "--config", "python:predq.gunicorn_conf",
         "--bind", args.bind,
         "--workers", str(args.workers),
         "--worker-class", "gthread",
@@ -171,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--loglevel", default="INFO")
     worker.add_argument("--hostname", help="Celery node name (default: <queues>@<host>)")
+    worker.add_argument(
+        "--metrics-port", type=int,
+        help="serve Prometheus metrics on this port (default: PREDQ_METRICS_PORT; 0: off)",
+    )  # fmt: skip
     worker.set_defaults(func=cmd_worker)
 
     api = sub.add_parser("api", help="serve the HTTP API with gunicorn")

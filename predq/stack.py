@@ -52,10 +52,14 @@ def run_stack(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
         redis_server = EmbeddedRedis(args.data_dir / "redis").start()
         child_env["PREDQ_REDIS_URL"] = redis_server.url
         print(f"embedded redis at {redis_server.url} (data in {args.data_dir / 'redis'})")
+    # Two workers on one machine: PREDQ_METRICS_PORT and the port after it.
+    port = settings.metrics_port or 0
     commands = [
-        _predq("worker", "--queues", TABULAR_QUEUE),
-        _predq("worker", "--queues", VISION_QUEUE),
-        _predq("worker", "--queues", WEBHOOK_QUEUE),
+        *(
+            _predq("worker", "--queues", queue, "--metrics-port", str(port and port + i))
+            for i, queue in enumerate((TABULAR_QUEUE, VISION_QUEUE))
+        ),
+        _predq("worker", "--queues", WEBHOOK_QUEUE, "--metrics-port", "0"),
         _predq("api", "--bind", args.bind),
     ]
     processes = [subprocess.Popen(command, env=child_env) for command in commands]

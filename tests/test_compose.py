@@ -146,3 +146,23 @@ def test_flower_is_optional_and_password_protected(services: dict[str, dict[str,
     argv = command_of(flower)
     assert "flower" in argv and any(a.startswith("--basic-auth=") for a in argv)
     assert any(a.startswith("--broker=redis://:") and "@redis:6379" in a for a in argv)
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_workers_serve_metrics_inside_the_network_only(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    port = services[name]["environment"]["PREDQ_METRICS_PORT"]
+    assert services[name]["expose"] == [port]
+    assert "ports" not in services[name]
+
+
+def test_the_example_scrape_config_targets_the_compose_services(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    config = yaml.safe_load((ROOT / "examples/prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["predq-api"]["static_configs"][0]["targets"] == ["api:8000"]
+    (workers,) = jobs["predq-workers"]["dns_sd_configs"]
+    assert set(workers["names"]) == set(WORKERS)
+    assert {str(workers["port"])} == {services[n]["environment"]["PREDQ_METRICS_PORT"] for n in WORKERS}

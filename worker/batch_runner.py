@@ -33,6 +33,7 @@ def run_image_chunk(
     for chunk in claimed:
         if not is_live(runtime, chunk.job_id, chunk.chunk, worker):
             continue
+        runtime.metrics.started(model, version, chunk.job_id)
         inputs = runtime.jobs.inputs(chunk.job_id, chunk.start, chunk.stop)
         if any(blob is None for blob in inputs):
             error = InputsExpired(f"the uploaded images of job {chunk.job_id} have expired")
@@ -47,7 +48,8 @@ def run_image_chunk(
         predictor = runtime.models.get(runtime.store.get(model, version))
         return predictor.predict_images(blobs)
 
-    results = guarded(runtime, sorted({c.job_id for c in batch}), compute)
+    with runtime.metrics.running(model, version, images=len(blobs)):
+        results = guarded(runtime, sorted({c.job_id for c in batch}), compute)
     if results is None:
         return
     offset = 0

@@ -77,6 +77,14 @@ class PendingChunks:
         with redis_errors():
             self.redis.zrem(self._key(model_ref), chunk.member())
 
+    def depth(self, model_refs: Sequence[str]) -> dict[str, int]:
+        """How many chunks wait in each model version's set."""
+        with redis_errors():
+            pipe = self.redis.pipeline()
+            for ref in model_refs:
+                pipe.zcard(self._key(ref))
+            return dict(zip(model_refs, pipe.execute()))
+
     def claim(self, model_ref: str, first: ChunkRef, limits: BatchLimits) -> list[ChunkRef]:
         """``first`` plus pending chunks of the same model, within ``limits``.
 

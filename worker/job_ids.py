@@ -34,13 +34,29 @@ class JobIds:
 
     def issued_at(self, job_id: str, owner: str) -> float | None:
         """When this service issued ``job_id`` to ``owner`` (epoch seconds), or None."""
-        try:
-            raw = base64.urlsafe_b64decode(job_id + "=" * (-len(job_id) % 4))
-        except (binascii.Error, ValueError):
+        raw = _decode(job_id)
+        if raw is None or not hmac.compare_digest(raw[-_MAC:], self._mac(raw[:-_MAC], owner)):
             return None
-        if len(raw) != _RANDOM + _TIME + _MAC:
-            return None
-        body, mac = raw[:-_MAC], raw[-_MAC:]
-        if not hmac.compare_digest(mac, self._mac(body, owner)):
-            return None
-        return int.from_bytes(body[_RANDOM:], "big") / 1000
+        return _time_of(raw)
+
+    @staticmethod
+    def created_at(job_id: str) -> float | None:
+        """The creation time written in ``job_id``, unchecked (epoch seconds), or None.
+
+        For metrics in workers, which hold no owner to check the MAC with:
+        the id came from the service's own queue.
+        """
+        raw = _decode(job_id)
+        return None if raw is None else _time_of(raw)
+
+
+def _decode(job_id: str) -> bytes | None:
+    try:
+        raw = base64.urlsafe_b64decode(job_id + "=" * (-len(job_id) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == _RANDOM + _TIME + _MAC else None
+
+
+def _time_of(raw: bytes) -> float:
+    return int.from_bytes(raw[_RANDOM:_RANDOM + _TIME], "big") / 1000

@@ -9,11 +9,19 @@ finished chunks, its uploaded inputs and its per-chunk attempt counters;
 ARGV[1] is the job's event channel and ARGV[2] the current time.
 """
 
-# Ending a job: status, time, error; free the uploads; drop it from its owner's
-# outstanding jobs; wake every long-poll waiting on it.
+# Jobs ended, per "model@version status code" (code: the error's, empty unless
+# failed): counted here, where every job ends exactly once, so metrics miss no
+# path (cancel, too many attempts, ...).
+FINISHED_COUNTS = "predq:stats:finished"
+
+# Ending a job: status, time, error; count it; free the uploads; drop it from
+# its owner's outstanding jobs; wake every long-poll waiting on it.
 _FINISH_JOB = """
 local function finish_job(status, error)
   redis.call('HSET', KEYS[1], 'status', status, 'finished_at', ARGV[2])
+  local model = redis.call('HGET', KEYS[1], 'model') or ''
+  local code = error ~= '' and cjson.decode(error)['code'] or ''
+  redis.call('HINCRBY', '""" + FINISHED_COUNTS + """', model .. ' ' .. status .. ' ' .. code, 1)
   if error ~= '' then redis.call('HSET', KEYS[1], 'error', error) end
   redis.call('DEL', KEYS[4])
   local owner = redis.call('HGET', KEYS[1], 'owner')

@@ -148,6 +148,7 @@ class JobStore:
             pipe = self.redis.pipeline()
             pipe.hset(keys["job"], mapping=record)
             pipe.hset(keys["results"], mapping={i: json.dumps(r) for i, r in enumerate(results)})
+            pipe.hincrby(job_scripts.FINISHED_COUNTS, f"{model_ref} {JobStatus.SUCCEEDED.value} ")
             pipe.expire(keys["job"], self.ttl)
             pipe.expire(keys["results"], self.ttl)
             pipe.execute()
@@ -311,6 +312,17 @@ class JobStore:
             finally:
                 pubsub.close()
         return document
+
+    def finished_counts(self) -> dict[tuple[str, str, str], int]:
+        """Jobs ended so far (cached ones included), by ``(model@version, status,
+        error code)``; the code is empty unless the job failed."""
+        with redis_errors():
+            raw = self.redis.hgetall(job_scripts.FINISHED_COUNTS)
+        counts = {}
+        for field, value in raw.items():
+            model_ref, status, code = field.decode().split(" ")
+            counts[model_ref, status, code] = int(value)
+        return counts
 
     def ping(self) -> None:
         """Raise BrokerUnavailable unless Redis answers."""

@@ -70,9 +70,13 @@ def run_chunk(
     """
     if not is_live(runtime, job_id, chunk, worker):
         return
-    results = guarded(
-        runtime, [job_id], lambda: compute(runtime.models.get(runtime.store.get(model, version)))
-    )
+    runtime.metrics.started(model, version, job_id)
+    with runtime.metrics.running(model, version):
+        results = guarded(
+            runtime,
+            [job_id],
+            lambda: compute(runtime.models.get(runtime.store.get(model, version))),
+        )
     if results is not None:
         record_chunk(runtime, job_id, chunk, start, results)
 

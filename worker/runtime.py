@@ -13,6 +13,7 @@ from models.store import ModelStore
 from worker.batching import PendingChunks
 from worker.cache import ResultCache
 from worker.jobs import JobStore
+from worker.metrics import WorkerMetrics
 from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
 from worker.webhooks import scheduler
 
@@ -29,6 +30,7 @@ class Runtime:
     cache: ResultCache
     pending: PendingChunks
     models: LoadedModels
+    metrics: WorkerMetrics
     pid: int
 
 
@@ -53,6 +55,7 @@ def get_runtime(app: Celery) -> Runtime:
             cache=ResultCache(jobs.redis, settings.cache_ttl),
             pending=PendingChunks(jobs.redis, settings.job_ttl),
             models=LoadedModels(store, settings.serving),
+            metrics=WorkerMetrics(),
             pid=os.getpid(),
         )
         app.predq_runtime = runtime  # type: ignore[attr-defined]

@@ -84,6 +84,8 @@ class Settings:
     soft_shutdown_timeout: float = 25.0
     secret_key: str = ""
     cache_ttl: int = 3600
+    # A worker serves Prometheus metrics on this port; None: no metrics server.
+    metrics_port: int | None = None
     vision_batch: BatchLimits = BatchLimits()
     serving: ServingOptions = ServingOptions()
     webhooks: WebhookSettings = WebhookSettings()
@@ -109,6 +111,7 @@ class Settings:
         env = os.environ if env is None else env
         redis_url = env.get("PREDQ_REDIS_URL", DEFAULT_REDIS_URL)
         threads = env.get("PREDQ_TORCH_THREADS")
+        metrics_port = env.get("PREDQ_METRICS_PORT")
         return cls(
             redis_url=env.get("PREDQ_RESULT_BACKEND", redis_url),
             broker_url=env.get("PREDQ_BROKER_URL", redis_url),
@@ -122,6 +125,7 @@ class Settings:
             soft_shutdown_timeout=float(env.get("PREDQ_SOFT_SHUTDOWN_TIMEOUT", 25)),
             secret_key=env.get("PREDQ_SECRET_KEY", ""),
             cache_ttl=int(env.get("PREDQ_CACHE_TTL", 3600)),
+            metrics_port=int(metrics_port) if metrics_port else None,
             vision_batch=BatchLimits(
                 max_batch_size=int(env.get("PREDQ_VISION_MAX_BATCH_SIZE", 64)),
                 max_delay_ms=float(env.get("PREDQ_VISION_MAX_DELAY_MS", 2)),

@@ -73,13 +73,14 @@ class Stack:
             "PREDQ_WEBHOOK_ALLOW_PRIVATE": "1" if s.webhooks.allow_private else "",
         }
 
-    def start_worker(self, queues: str) -> subprocess.Popen[bytes]:
-        """Start ``predq worker`` on ``queues`` and wait until it answers a ping."""
+    def start_worker(self, queues: str, metrics_port: int = 0) -> subprocess.Popen[bytes]:
+        """Start ``predq worker`` on ``queues`` (serving metrics on ``metrics_port``
+        unless 0) and wait until it answers a ping."""
         name = f"{queues.replace(',', '-')}-{len(self.workers)}-{os.getpid()}@test"
         log = open(self.logs / f"{name}.log", "wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "predq", "worker", "--queues", queues,
-             "--concurrency", "1", "--hostname", name],
+             "--concurrency", "1", "--hostname", name, "--metrics-port", str(metrics_port)],
             cwd=self.repo_root, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a test can kill it whole
         )  # fmt: skip

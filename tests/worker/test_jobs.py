@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 import redis
@@ -96,3 +97,31 @@ def test_every_key_of_a_job_expires(jobs: JobStore, redis_client: redis.Redis) -
     keys = redis_client.keys(f"predq:job:{job_id}*")
     assert len(keys) == 4  # record, inputs, results, finished chunks
     assert all(0 < redis_client.ttl(key) <= 600 for key in keys)
+
+
+def test_every_way_a_job_ends_is_counted_once_by_status_and_code(jobs: JobStore) -> None:
+    model = f"counted-{uuid.uuid4().hex[:8]}@1"  # counters outlive jobs: a name of its own
+
+    def job() -> str:
+        job_id = jobs.ids.new("alice")
+        jobs.create(job_id, "alice", model, total=1)
+        return job_id
+
+    done, poisoned, broken, cancelled = job(), job(), job(), job()
+    for _ in range(2):  # a redelivered chunk, a late cancel: still once
+        jobs.complete_chunk(done, 0, 0, [OK])
+    assert jobs.start(poisoned, 0, "w/1", max_attempts=1)
+    assert not jobs.start(poisoned, 0, "w/2", max_attempts=1)  # too many attempts
+    jobs.fail(broken, "internal_error", "a bug")
+    jobs.fail(broken, "timeout", "too late")
+    jobs.cancel(cancelled, "alice")
+    with pytest.raises(JobFinished):
+        jobs.cancel(done, "alice")
+    jobs.create_cached(jobs.ids.new("alice"), "alice", model, [OK])
+    counts = {k: v for k, v in jobs.finished_counts().items() if k[0] == model}
+    assert counts == {
+        (model, "succeeded", ""): 2,
+        (model, "failed", "too_many_attempts"): 1,
+        (model, "failed", "internal_error"): 1,
+        (model, "cancelled", ""): 1,
+    }

@@ -42,3 +42,8 @@ def test_vision_batching_limits_come_from_the_environment() -> None:
     )
     assert (settings.vision_batch.max_batch_size, settings.vision_batch.max_delay_ms) == (16, 2.5)
     assert not Settings.from_env({"PREDQ_VISION_MAX_BATCH_SIZE": "1"}).vision_batch.enabled
+
+
+def test_worker_metrics_are_off_unless_a_port_is_set() -> None:
+    assert Settings.from_env({}).metrics_port is None
+    assert Settings.from_env({"PREDQ_METRICS_PORT": "9100"}).metrics_port == 9100
