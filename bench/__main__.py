@@ -2,82 +2,40 @@
 from __future__ import annotations
 
 import argparse
-import io
+import dataclasses
 import signal
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sklearn import datasets
-
-from bench import report
-from bench.load import Workload, run_load
+from bench import ceiling, ratios, report
+from bench.load import run_load
 from bench.memory import peak_rss_tree
-from bench.systems import (
-    PREDQ_AUTHORIZATION,
-    System,
-    start_celery_baseline,
-    start_predq,
-    start_sync,
-)
+from bench.scenarios import FULL, SMOKE, Step, digit_pngs, iris_rows, plan
+from bench.systems import System, start_celery_baseline, start_predq, start_sync
 from models.store import ModelStore
-from models.training import train_defaults
-
-# predq answers in one round trip when the job ends within the wait.
-PREDQ_HEADERS = {"Prefer": "wait=30", "Cache-Control": "no-store", **PREDQ_AUTHORIZATION}
+from models.cnn_training import train_cnn
+from models.training import train_sklearn
 
 
-def iris_rows(n: int) -> list[list[list[float]]]:
-    """``n`` one-row requests with random but plausible iris measurements."""
-    rng = np.random.default_rng(0)
-    low, high = np.array([4.3, 2.0, 1.0, 0.1]), np.array([7.9, 4.4, 6.9, 2.5])
-    return [[list(map(float, rng.uniform(low, high).round(2)))] for _ in range(n)]
-
-
-def digit_pngs(n: int) -> list[bytes]:
-    """``n`` distinct digit images as PNG bytes, as clients would upload them."""
-    from models.cnn_training import digits_image
-
-    pngs = []
-    for pixels in datasets.load_digits().images[:n]:
-        buffer = io.BytesIO()
-        digits_image(pixels).save(buffer, format="PNG")
-        pngs.append(buffer.getvalue())
-    return pngs
-
-
-def scenarios(system: str) -> dict[str, Workload]:
-    """The workloads a system is measured on."""
-    headers = PREDQ_HEADERS if system.startswith("predq") else {}
-    tabular = Workload("/v1/models/iris-svm/jobs", rows=iris_rows(500), headers=headers)
-    vision = Workload("/v1/models/digits-cnn/jobs", images=digit_pngs(200), headers=headers)
-    if system == "predq-nobatch":
-        return {"vision 1 image": vision}
-    chosen = {"tabular 1 row": tabular, "vision 1 image": vision}
-    if system == "predq":
-        # The same row again and again: answered from the result cache.
-        chosen["tabular 1 row, cached"] = Workload(
-            tabular.path, rows=iris_rows(1), headers={"Prefer": "wait=30", **PREDQ_AUTHORIZATION}
-        )
-    return chosen
-
-
-def measure(system: System, clients: int, duration: float) -> list[dict[str, Any]]:
-    """Warm each scenario up under the same load (every process loads its
-    models on first use), then measure it."""
+def measure(system: System, steps: list[Step]) -> list[dict[str, Any]]:
+    """Run ``steps`` against ``system``; warm-ups are run but not kept."""
     runs = []
-    for name, workload in scenarios(system.name).items():
-        run_load(system.url, workload, clients, min(duration, 2.0))
+    for step in steps:
+        if step.warmup:
+            run_load(system.url, step.workload, step.clients, step.duration)
+            continue
         before = system.cpu_seconds()
-        result = run_load(system.url, workload, clients, duration)
+        result = run_load(system.url, step.workload, step.clients, step.duration, step.jobs)
         after = system.cpu_seconds()
         # Where the CPU went during the run: a per-process profile of the system.
         result["cpu_s"] = {role: round(after[role] - before[role], 2) for role in after}
-        runs.append({"scenario": name, "system": system.name, **result})
-        print(f"{name:24} {system.name:14} {result['throughput_rps']:8} req/s  "
-              f"p95 {result['latency_ms']['p95']} ms  errors {result['errors']}", flush=True)
+        runs.append({"scenario": step.scenario, "system": step.client, **result})
+        unit = "jobs/s" if step.workload.images is None else "images/s"
+        print(f"{step.scenario:20} {step.client:19} {step.clients:3} clients "
+              f"{result['items_per_s']:10} {unit:8} p50 {result['latency_ms']['p50']} ms  "
+              f"errors {result['errors']}", flush=True)  # fmt: skip
     return runs
 
 
@@ -91,28 +49,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds, not minutes: a check")
     parser.add_argument("--out", type=Path, help="default bench/results (smoke: .../smoke)")
-    parser.add_argument("--clients", type=int, help="load processes (default 8; smoke 2)")
-    parser.add_argument("--duration", type=float, help="seconds per run (default 15; smoke 1)")
     args = parser.parse_args()
     out = args.out or Path("bench/results/smoke" if args.smoke else "bench/results")
-    clients = args.clients or (2 if args.smoke else 8)
-    duration = args.duration or (1.0 if args.smoke else 15.0)
-    starters = [start_sync, start_celery_baseline, start_predq]
-    if not args.smoke:
-        starters.append(lambda w, m: start_predq(
-            w, m, name="predq-nobatch", PREDQ_VISION_MAX_BATCH_SIZE="1"))
+    sizes = SMOKE if args.smoke else FULL
+    starters = [
+        start_sync,
+        start_celery_baseline,
+        start_predq,
+        lambda w, m: start_predq(w, m, name="predq-nobatch", PREDQ_VISION_MAX_BATCH_SIZE="1"),
+    ]
 
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
-    results: dict[str, Any] = {"machine": report.machine(), "smoke": args.smoke, "runs": [],
-                               "worker_peak_rss_mib": {}}
+    results: dict[str, Any] = {"machine": report.machine(), "smoke": args.smoke,
+                               "sizes": dataclasses.asdict(sizes), "runs": [],
+                               "worker_peak_rss_mib": {}}  # fmt: skip
+    rows = iris_rows(500)
+    pngs = digit_pngs(max(sizes.image_jobs, sizes.batch_images))
     with tempfile.TemporaryDirectory(prefix="predq-bench-") as tmp:
         store = ModelStore(Path(tmp) / "model_store")
-        train_defaults(store)
+        train_sklearn(store, "iris-tree")
+        train_cnn(store, epochs=sizes.cnn_epochs)
+        print(f"models trained in {time.monotonic() - started:.1f} s", flush=True)
         for start in starters:
+            starting = time.monotonic()
             system = start(Path(tmp), store.root)
+            print(f"{system.name} ready in {time.monotonic() - starting:.1f} s", flush=True)
             try:
-                results["runs"] += measure(system, clients, duration)
+                results["runs"] += measure(system, plan(system.name, sizes, rows, pngs))
                 if system.name == "predq":
                     for role in ("worker-tabular", "worker-vision"):
                         peaks = peak_rss_tree(system.processes[role].pid)
@@ -122,9 +86,14 @@ def main() -> int:
                         }
             finally:
                 system.stop()
+        # Last, with every system stopped: the model alone on the whole machine.
+        results["ceiling"] = ceiling.measure(store.root, rows, pngs, sizes)
+    results["ratios"] = ratios.figures(results)
+    results["targets"] = ratios.targets(results, sizes)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     report.write(results, out)
-    print(f"results in {out}/ (results.json, table.md, chart.png)")
+    print(f"results in {out}/ (results.json, table.md, chart.png); "
+          f"the whole run took {results['elapsed_s']} s")  # fmt: skip
     return 0
 
 

@@ -134,4 +134,4 @@ def start_celery_baseline(workdir: Path, model_dir: Path) -> System:
         "--concurrency", str(os.cpu_count() or 1), "--loglevel", "WARNING",
     )  # fmt: skip
     web = _gunicorn("bench.baseline_celery:create_app()", system.port, 2, 16)
-    return system.start("/health", worker, web)
+    return system.start("/ready", worker, web)
