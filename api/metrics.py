@@ -193,12 +193,12 @@ def count_submission(manifest: Manifest, cached: bool) -> None:
         }
     }
 )
-@bp.errors(401)
 def metrics_view() -> Response:
     """Prometheus metrics
 
     The API's and the deployment's metrics in Prometheus text format. Needs
-    `Authorization: Bearer <token>` when the server sets PREDQ_METRICS_TOKEN.
+    `Authorization: Bearer <token>` when the server sets PREDQ_METRICS_TOKEN
+    (else 401); not an API key, so the route is not under the apiKey scheme.
     """
     token: str = current_app.config.get("PREDQ_METRICS_TOKEN", "")
     if token:
