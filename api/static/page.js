@@ -140,9 +140,10 @@ async function run(client, model, images, chunkSize) {
   const follow = async () => {
     for await (const { items: jobItems, job } of submissions) {
       try {
-        let current = job;
-        while (apply(jobItems, current), progress(), !isTerminal(current)) {
-          current = await client.waitJob(current.id, POLL_SECONDS);
+        for (let current = job; ; current = await client.waitJob(current.id, POLL_SECONDS)) {
+          apply(jobItems, current);
+          progress();
+          if (isTerminal(current)) break;
         }
       } catch (error) {
         abandon(jobItems.filter((item) => !item.finished), error);
@@ -227,10 +228,7 @@ function setUp() {
   $("settings").addEventListener("submit", (event) => event.preventDefault());
   const key = $("api-key");
   key.value = sessionStorage.getItem(KEY_STORAGE) || "";
-  key.addEventListener("change", () => {
-    sessionStorage.setItem(KEY_STORAGE, key.value.trim());
-    loadModels();
-  });
+  key.addEventListener("change", () => sessionStorage.setItem(KEY_STORAGE, key.value.trim()));
   for (const input of [$("folder-input"), $("file-input")]) {
     input.addEventListener("change", () => classify(picked(input)));
   }

@@ -7,6 +7,7 @@ Playwright; without it the tests skip, unless ``PREDQ_REQUIRE_BROWSER=1``
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import threading
 from collections.abc import Iterator
@@ -24,25 +25,35 @@ from models import ModelStore
 from models.serving import LoadedModels, ServingOptions
 from tests.integration.conftest import Stack
 
-pytestmark = pytest.mark.integration
-
 CHROMIUM = Path("/usr/bin/chromium")
 KEY = "pq_page_test_key"
+REQUIRED = os.environ.get("PREDQ_REQUIRE_BROWSER") == "1"
+
+
+def _missing() -> str | None:
+    """Why the browser cannot run here, if it cannot."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing: apt-get install chromium to run the page's tests"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed: pip install -e '.[test]'"
+    return None
+
+
+# Skipped before the session's workers start; with PREDQ_REQUIRE_BROWSER=1 the
+# browser fixture fails instead.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not REQUIRED and _missing() is not None, reason=str(_missing())),
+]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium under Playwright (never a downloaded browser build)."""
-    required = os.environ.get("PREDQ_REQUIRE_BROWSER") == "1"
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium to run the page's tests"
-        if required:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    if required:
-        from playwright.sync_api import sync_playwright
-    else:
-        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    if (reason := _missing()) is not None:
+        pytest.fail(f"PREDQ_REQUIRE_BROWSER=1 but {reason}")
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
         yield chromium
