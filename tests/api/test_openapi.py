@@ -14,8 +14,9 @@ from api import create_app
 from tests.api.test_errors import assert_error
 from worker.settings import Settings
 
-# Static files, and the routes serving the spec and its docs page, are not API.
-UNDOCUMENTED = re.compile(r"^(static$|api-docs\.)|\.static$")
+# Static files, the routes serving the spec and its docs page, and the web page
+# for people (api/web.py) are not API.
+UNDOCUMENTED = re.compile(r"^(static$|api-docs\.|web\.)|\.static$")
 IRIS = "/v1/models/iris-tree/jobs"
 
 
