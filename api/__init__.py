@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import cache, catalog, compat, health, jobs
+from api import cache, catalog, compat, health, jobs, training
 from api.config import load_config
 from api.errors import register_error_handlers
 from api.ratelimit import init_rate_limits
@@ -27,6 +27,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter = init_rate_limits(app, svc)
     if limiter:
         limiter.exempt(health.bp)
-    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp):
+    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp, training.bp):
         app.register_blueprint(blueprint)
     return app

@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from models.errors import ImageTooLarge, IntegrityError, InvalidInput, ModelError, ModelNotFound
+from models.errors import (
+    ImageTooLarge,
+    IntegrityError,
+    InvalidInput,
+    ModelError,
+    ModelNotFound,
+    TooMuchTrainingData,
+)
 from worker.errors import (
     BrokerUnavailable,
     IdempotencyKeyInFlight,
@@ -59,6 +67,7 @@ class UnsupportedMediaType(ApiError):
 _STATUS: list[tuple[type[Exception], int]] = [
     (ModelNotFound, 404),
     (ImageTooLarge, 413),
+    (TooMuchTrainingData, 413),
     (InvalidInput, 422),
     (IntegrityError, 500),
     (ModelError, 500),
@@ -85,6 +94,15 @@ def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_")
 
 
+def _flatten(messages: Any, path: str = "") -> list[str]:
+    """webargs' nested error messages as ``location.field: message`` lines."""
+    if isinstance(messages, dict):
+        return [line for key, value in messages.items() for line in _flatten(value, f"{path}{key}.")]
+    if isinstance(messages, list):
+        return [line for value in messages for line in _flatten(value, path)]
+    return [f"{path.rstrip('.')}: {messages}"]
+
+
 def register_error_handlers(app: Flask) -> None:
     """Turn every exception into a JSON error with the right status."""
 
@@ -106,6 +124,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
+        messages = getattr(exc, "data", {}).get("messages")
+        if exc.code in (400, 422) and messages:
+            # webargs (flask-smorest's @arguments): what failed, by location and field.
+            cls = MalformedRequest if exc.code == 400 else UnprocessableInput
+            return error_response(exc.code, cls.code, "; ".join(_flatten(messages)))
         return error_response(exc.code or 500, _http_code(exc), exc.description or "")
 
     @app.errorhandler(Exception)

@@ -13,9 +13,13 @@ from models.store import ModelStore
 from worker.batching import PendingChunks
 from worker.cache import ResultCache
 from worker.jobs import JobStore
-from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+from worker.settings import TABULAR_QUEUE, TRAINING_QUEUE, VISION_QUEUE, Settings
 
-_LIBRARIES = {TABULAR_QUEUE: "models.tabular", VISION_QUEUE: "models.cnn"}
+_LIBRARIES = {
+    TABULAR_QUEUE: "models.tabular",
+    VISION_QUEUE: "models.cnn",
+    TRAINING_QUEUE: "models.fitting",
+}
 
 
 @dataclasses.dataclass

@@ -12,6 +12,10 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 TABULAR_QUEUE = "tabular"
 VISION_QUEUE = "vision"
 QUEUES = (TABULAR_QUEUE, VISION_QUEUE)
+# Fitting models on posted data; not in QUEUES, which /readyz requires consumers for:
+# predictions do not depend on it.
+TRAINING_QUEUE = "training"
+WORKER_QUEUES = (*QUEUES, TRAINING_QUEUE)
 
 
 @dataclasses.dataclass(frozen=True)

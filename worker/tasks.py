@@ -7,10 +7,11 @@ from celery import Task, shared_task
 
 from worker.batch_runner import run_image_chunk
 from worker.batching import ChunkRef
-from worker.config import PREDICT_IMAGES, PREDICT_ROWS
+from worker.config import PREDICT_IMAGES, PREDICT_ROWS, TRAIN_MODEL
 from worker.errors import BrokerUnavailable
 from worker.runner import run_chunk
 from worker.runtime import get_runtime
+from worker.training import run_training
 
 
 def _worker(task: Task) -> str:
@@ -43,3 +44,9 @@ def predict_images(
     run_image_chunk(
         get_runtime(self.app), model, version, ChunkRef(job_id, chunk, start, stop), _worker(self)
     )
+
+
+@shared_task(name=TRAIN_MODEL, **_RETRY)
+def train_model(self: Task, job_id: str, model: str) -> None:
+    """Fit a new version of ``model`` on the job's stored training data and publish it."""
+    run_training(get_runtime(self.app), job_id, model, _worker(self))
