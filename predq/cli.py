@@ -12,7 +12,7 @@ from pathlib import Path
 
 from models.store import ModelStore
 from predq.client_commands import add_client_commands
-from worker.settings import QUEUES, Settings
+from worker.settings import QUEUES, WORKER_QUEUES, Settings
 
 
 def _store(settings: Settings) -> ModelStore:
@@ -59,9 +59,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from worker.runtime import preload_libraries
 
     queues = [q for q in args.queues.split(",") if q]
-    unknown = set(queues) - set(QUEUES)
+    unknown = set(queues) - set(WORKER_QUEUES)
     if unknown:
-        raise SystemExit(f"unknown queue(s) {sorted(unknown)}; choose from {QUEUES}")
+        raise SystemExit(f"unknown queue(s) {sorted(unknown)}; choose from {WORKER_QUEUES}")
     serving = dataclasses.replace(settings.serving, device=args.device)
     app = create_celery_app(dataclasses.replace(settings, serving=serving))
     # One process per image worker by default: torch uses the cores itself.

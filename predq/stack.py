@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from models.store import ModelStore
 from predq.embedded_redis import EmbeddedRedis
-from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+from worker.settings import TABULAR_QUEUE, TRAINING_QUEUE, VISION_QUEUE, Settings
 
 
 def _predq(*args: str) -> list[str]:
@@ -53,7 +53,9 @@ def run_stack(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
         child_env["PREDQ_REDIS_URL"] = redis_server.url
         print(f"embedded redis at {redis_server.url} (data in {args.data_dir / 'redis'})")
     commands = [
-        _predq("worker", "--queues", TABULAR_QUEUE),
+        # Training shares the tabular worker so it works out of the box; a fit
+        # then holds one of its pool processes (compose runs a separate worker).
+        _predq("worker", "--queues", f"{TABULAR_QUEUE},{TRAINING_QUEUE}"),
         _predq("worker", "--queues", VISION_QUEUE),
         _predq("api", "--bind", args.bind),
     ]

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_SERVICES = ("api", "worker-tabular", "worker-vision", "worker-vision-cpu")
-WORKERS = ("worker-tabular", "worker-vision", "worker-vision-cpu")
+APP_SERVICES = ("api", "worker-tabular", "worker-training", "worker-vision", "worker-vision-cpu")
+WORKERS = ("worker-tabular", "worker-training", "worker-vision", "worker-vision-cpu")
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,6 @@ def test_app_services_wait_for_redis_and_models(
     depends = services[name]["depends_on"]
     assert depends["redis"]["condition"] == "service_healthy"
     assert depends["train"]["condition"] == "service_completed_successfully"
-    assert "models:/models:ro" in services[name]["volumes"]
 
 
 def test_train_runs_once_and_writes_the_store(services: dict[str, dict[str, Any]]) -> None:
@@ -146,3 +145,12 @@ def test_flower_is_optional_and_password_protected(services: dict[str, dict[str,
     argv = command_of(flower)
     assert "flower" in argv and any(a.startswith("--basic-auth=") for a in argv)
     assert any(a.startswith("--broker=redis://:") and "@redis:6379" in a for a in argv)
+
+
+def test_only_the_training_worker_writes_to_the_model_store(services: dict[str, dict[str, Any]]) -> None:
+    trainer = services["worker-training"]
+    assert option(command_of(trainer), "--queues") == "training"
+    assert "models:/models" in trainer["volumes"]
+    for name in APP_SERVICES:
+        if name != "worker-training":
+            assert services[name]["volumes"] == ["models:/models:ro"], name
