@@ -1,11 +1,10 @@
 """Fitting scikit-learn estimators and publishing them as model versions."""
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
-import sklearn
-import skops
 from sklearn import metrics
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -22,6 +21,8 @@ from models.manifest import Family, Manifest, Task
 from models.store import ModelStore
 from models.training_data import TrainingData
 
+# The distributions an artifact depends on: their versions go into its manifest.
+ARTIFACT_LIBRARIES = ("scikit-learn", "skops", "numpy")
 DESCRIPTIONS = {
     Estimator.DECISION_TREE: "Decision tree classifier",
     Estimator.LOGISTIC_REGRESSION: "Logistic regression (standardised features)",
@@ -74,11 +75,7 @@ def sklearn_draft(
         input_schema={"kind": "tabular", "n_features": len(feature_names), "feature_names": feature_names},
         artifact=tabular.ARTIFACT,
         class_names=class_names,
-        library_versions={
-            "scikit-learn": sklearn.__version__,
-            "skops": skops.__version__,
-            "numpy": np.__version__,
-        },
+        library_versions={name: version(name) for name in ARTIFACT_LIBRARIES},
         metrics=scored,
         description=description,
         estimator=kind.value,
