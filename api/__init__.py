@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import cache, catalog, compat, health, jobs, metrics, web
+from api import cache, catalog, compat, health, jobs, metrics, training, web
 from api.config import load_config
 from api.errors import register_error_handlers
 from api.openapi import init_openapi
@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         limiter.exempt(metrics.bp)
         limiter.exempt(web.bp)  # the page and its static files, not API calls
     api = init_openapi(app)
-    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp, metrics.bp):
+    for blueprint in (jobs.bp, catalog.bp, cache.bp, health.bp, compat.bp, metrics.bp, training.bp):
         api.register_blueprint(blueprint)
     # The page is HTML for people, not part of the API the spec describes.
     app.register_blueprint(web.bp)

@@ -17,6 +17,7 @@ def load_config(env: Mapping[str, str]) -> dict[str, Any]:
         "MAX_FORM_PARTS": max_images + 10,
         "PREDQ_MAX_IMAGES": max_images,
         "PREDQ_MAX_INSTANCES": int(env.get("PREDQ_MAX_INSTANCES", 10_000)),
+        "PREDQ_MAX_TRAINING_ROWS": int(env.get("PREDQ_MAX_TRAINING_ROWS", 100_000)),
         "PREDQ_MAX_WAIT": float(env.get("PREDQ_MAX_WAIT", 30)),
         "PREDQ_DEFAULT_TABULAR_MODEL": env.get("PREDQ_DEFAULT_TABULAR_MODEL", "iris-tree"),
         "PREDQ_DEFAULT_IMAGE_MODEL": env.get("PREDQ_DEFAULT_IMAGE_MODEL", "digits-cnn"),

@@ -8,7 +8,14 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from models.errors import ImageTooLarge, IntegrityError, InvalidInput, ModelError, ModelNotFound
+from models.errors import (
+    ImageTooLarge,
+    IntegrityError,
+    InvalidInput,
+    ModelError,
+    ModelNotFound,
+    TooMuchTrainingData,
+)
 from worker.errors import (
     BrokerUnavailable,
     IdempotencyKeyInFlight,
@@ -62,6 +69,7 @@ class UnsupportedMediaType(ApiError):
 _STATUS: list[tuple[type[Exception], int]] = [
     (ModelNotFound, 404),
     (ImageTooLarge, 413),
+    (TooMuchTrainingData, 413),
     (InvalidInput, 422),
     (IntegrityError, 500),
     (ModelError, 500),

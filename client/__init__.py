@@ -29,12 +29,13 @@ from client.types import (
     Job,
     JobStatus,
     Progress,
+    TrainingResult,
     ValueResult,
 )
 
 __all__ = [
     "ApiError", "BatchProgress", "ClassResult", "Client", "Conflict", "ConnectionFailed",
     "ErrorDetail", "ImageResult", "InvalidRequest", "Job", "JobStatus", "NotFound",
-    "PredqError", "Progress", "RateLimited", "Unauthorized", "Unavailable", "ValueResult",
-    "WaitTimeout",
+    "PredqError", "Progress", "RateLimited", "TrainingResult", "Unauthorized", "Unavailable",
+    "ValueResult", "WaitTimeout",
 ]  # fmt: skip

@@ -75,6 +75,33 @@ class Client:
         path = f"/v1/models/{quote(model, safe='')}/jobs"
         return Job.from_document(self._transport.request("POST", path, headers=headers, **request))
 
+    def train(
+        self,
+        model: str,
+        rows: Sequence[Sequence[float]] | None = None,
+        targets: Sequence[float | int | str] | None = None,
+        csv: Path | str | None = None,
+        target: str = "target",
+        **options: Any,
+    ) -> Job:
+        """Queue the fit of a new version of ``model`` on ``rows`` and ``targets``,
+        or on a ``csv`` file whose ``target`` column holds the targets; the queued job.
+
+        ``options``: ``estimator`` (required for a new model), ``version``,
+        ``holdout``. The finished job's result is one :class:`TrainingResult`.
+        """
+        if (csv is None) == (rows is None or targets is None):
+            raise ValueError("give either rows and targets, or csv")
+        path = f"/v1/models/{quote(model, safe='')}/train"
+        request: dict[str, Any]
+        if csv is None:
+            body = {"rows": [list(row) for row in rows or []], "targets": list(targets or [])}
+            request = {"json": body | options}
+        else:
+            upload = ("file", (Path(csv).name, Path(csv).read_bytes(), "text/csv"))
+            request = {"files": [upload], "data": {"target": target, **options}}
+        return Job.from_document(self._transport.request("POST", path, **request))
+
     def get(self, job_id: str) -> Job:
         """The job as it is now."""
         return self._fetch(job_id, wait=0)

@@ -52,7 +52,18 @@ class ValueResult:
     value: float
 
 
-Item = ClassResult | ValueResult | ErrorDetail
+@dataclasses.dataclass(frozen=True)
+class TrainingResult:
+    """What a training job published: the new version and its scores."""
+
+    model: str
+    version: str
+    ref: str
+    estimator: str
+    metrics: dict[str, Any]
+
+
+Item = ClassResult | ValueResult | ErrorDetail | TrainingResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,4 +153,6 @@ def _item(entry: dict[str, Any] | None) -> Item | None:
         return ErrorDetail(entry["error"]["code"], entry["error"]["message"])
     if "value" in entry:
         return ValueResult(entry["value"])
+    if "metrics" in entry:
+        return TrainingResult(**entry)
     return ClassResult(entry["label"], entry["class_name"], entry.get("probabilities"))

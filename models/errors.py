@@ -31,6 +31,12 @@ class ImageTooLarge(InvalidInput):
     code = "image_too_large"
 
 
+class TooMuchTrainingData(InvalidInput):
+    """More rows (or columns) of training data than the configured limits."""
+
+    code = "too_much_training_data"
+
+
 class IntegrityError(ModelError):
     """An artifact that does not match its manifest, or holds untrusted types."""
 

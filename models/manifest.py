@@ -48,6 +48,12 @@ class Manifest:
     metrics: dict[str, Any] = dataclasses.field(default_factory=dict)
     created_at: str = ""
     description: str = ""
+    # The scikit-learn estimator kind (models.estimators.Estimator), so a new
+    # version can be fitted the same way; empty for image models.
+    estimator: str = ""
+    # The training run (job id) that published this version: a redelivered
+    # run finds its version instead of publishing a second one.
+    run_id: str = ""
 
     @property
     def ref(self) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import re
 import shutil
 import tempfile
@@ -14,6 +15,11 @@ from models.manifest import MANIFEST_FILE, Manifest, sha256_of
 # Names and versions come from URLs: the pattern keeps them inside the store.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _VERSION = re.compile(r"^[0-9]{1,9}$")
+
+
+def is_valid_name(name: str) -> bool:
+    """True for a name a model may be published under."""
+    return bool(_NAME.match(name))
 
 
 class ModelStore:
@@ -65,12 +71,23 @@ class ModelStore:
             )
         return path
 
+    def find_run(self, name: str, run_id: str) -> Manifest | None:
+        """The version of ``name`` that training run ``run_id`` published, if any."""
+        model_dir = self.root / name
+        for version in self._versions_in(model_dir) if _NAME.match(name) else []:
+            manifest = Manifest.read(model_dir / version)
+            if manifest.run_id == run_id:
+                return manifest
+        return None
+
     def publish(self, draft: Manifest, write_artifact: Callable[[Path], None]) -> Manifest:
         """Store a new version of ``draft.name`` and return its manifest.
 
         ``write_artifact`` writes the model file to the path it is given; the
         version number and sha256 are filled in here. The version directory
-        appears atomically, so readers never see a half-written model.
+        appears atomically, so readers never see a half-written model, and
+        concurrent publishers (threads or processes on one file system) each
+        get their own version number.
         """
         if not _NAME.match(draft.name):
             raise ValueError(f"invalid model name {draft.name!r}")
@@ -79,17 +96,29 @@ class ModelStore:
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
         try:
             write_artifact(staging / draft.artifact)
-            existing = self._versions_in(model_dir)
-            version = str(int(existing[-1]) + 1) if existing else "1"
-            manifest = dataclasses.replace(
-                draft, version=version, sha256=sha256_of(staging / draft.artifact)
-            )
-            manifest.write(staging)
-            staging.rename(model_dir / version)
+            draft = dataclasses.replace(draft, sha256=sha256_of(staging / draft.artifact))
+            while True:
+                manifest = dataclasses.replace(draft, version=self._next_version(model_dir))
+                manifest.write(staging)
+                try:
+                    # rename(2) will not replace a non-empty directory: of two
+                    # publishers that chose the same number, one fails here and
+                    # takes the next number instead of overwriting.
+                    staging.rename(model_dir / manifest.version)
+                    return manifest
+                except OSError as exc:
+                    if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return manifest
+
+    @staticmethod
+    def _next_version(model_dir: Path) -> str:
+        # Every numbered directory counts, even one without a manifest yet,
+        # so a number is never reused.
+        taken = [int(p.name) for p in model_dir.iterdir() if _VERSION.match(p.name)]
+        return str(max(taken, default=0) + 1)
 
     @staticmethod
     def _versions_in(model_dir: Path) -> list[str]:

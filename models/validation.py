@@ -27,18 +27,19 @@ def validate_instances(manifest: Manifest, instances: Any, max_rows: int) -> lis
             raise InvalidInput(
                 f"instances[{i}] has {len(row)} features; {manifest.ref} expects {n_features}"
             )
-        rows.append([_feature(value, i, j) for j, value in enumerate(row)])
+        rows.append([finite_number(value, f"instances[{i}][{j}]") for j, value in enumerate(row)])
     return rows
 
 
-def _feature(value: Any, i: int, j: int) -> float:
+def finite_number(value: Any, where: str) -> float:
+    """A JSON number as a finite float; InvalidInput naming ``where`` otherwise."""
     # bool is an int subclass; True as a feature is a client bug, not 1.0.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInput(f"instances[{i}][{j}] is not a number: {value!r:.40}")
+        raise InvalidInput(f"{where} is not a number: {value!r:.40}")
     try:
         number = float(value)
     except OverflowError:
-        raise InvalidInput(f"instances[{i}][{j}] is too large") from None
+        raise InvalidInput(f"{where} is too large") from None
     if not math.isfinite(number):
-        raise InvalidInput(f"instances[{i}][{j}] is not finite: {value!r}")
+        raise InvalidInput(f"{where} is not finite: {value!r}")
     return number

@@ -13,7 +13,7 @@ from pathlib import Path
 from models.store import ModelStore
 from predq.client_commands import add_client_commands
 from predq.multiprocess import no_multiprocess, use_private_dir
-from worker.settings import QUEUES, WEBHOOK_QUEUE, Settings
+from worker.settings import QUEUES, WEBHOOK_QUEUE, WORKER_QUEUES, Settings
 
 
 def _store(settings: Settings) -> ModelStore:
@@ -57,9 +57,9 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run a Celery worker consuming the given queues."""
     queues = [q for q in args.queues.split(",") if q]
-    unknown = set(queues) - {*QUEUES, WEBHOOK_QUEUE}
+    unknown = set(queues) - set(WORKER_QUEUES)
     if unknown:
-        raise SystemExit(f"unknown queue(s) {sorted(unknown)}; choose from {(*QUEUES, WEBHOOK_QUEUE)}")
+        raise SystemExit(f"unknown queue(s) {sorted(unknown)}; choose from {WORKER_QUEUES}")
     webhooks = queues == [WEBHOOK_QUEUE]
     # A slow receiver must never hold a process that could be predicting.
     if WEBHOOK_QUEUE in queues and not webhooks:
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--queues",
         default=",".join(QUEUES),
-        help=f"prediction queues ({','.join(QUEUES)}), or {WEBHOOK_QUEUE} alone",
+        help=f"queues among {','.join(WORKER_QUEUES[:-1])}, or {WEBHOOK_QUEUE} alone",
     )
     worker.add_argument("--device", default=None, help="auto, cpu or cuda[:N]")
     worker.add_argument("--concurrency", type=int, default=0)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from models.store import ModelStore
 from predq.embedded_redis import EmbeddedRedis
-from worker.settings import TABULAR_QUEUE, VISION_QUEUE, WEBHOOK_QUEUE, Settings
+from worker.settings import TABULAR_QUEUE, TRAINING_QUEUE, VISION_QUEUE, WEBHOOK_QUEUE, Settings
 
 
 def _predq(*args: str) -> list[str]:
@@ -55,9 +55,11 @@ def run_stack(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
     # Two workers on one machine: PREDQ_METRICS_PORT and the port after it.
     port = settings.metrics_port or 0
     commands = [
+        # Training shares the tabular worker so it works out of the box; a fit
+        # then holds one of its pool processes (compose runs a separate worker).
         *(
-            _predq("worker", "--queues", queue, "--metrics-port", str(port and port + i))
-            for i, queue in enumerate((TABULAR_QUEUE, VISION_QUEUE))
+            _predq("worker", "--queues", queues, "--metrics-port", str(port and port + i))
+            for i, queues in enumerate((f"{TABULAR_QUEUE},{TRAINING_QUEUE}", VISION_QUEUE))
         ),
         _predq("worker", "--queues", WEBHOOK_QUEUE, "--metrics-port", "0"),
         _predq("api", "--bind", args.bind),

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_SERVICES = ("api", "worker-tabular", "worker-vision", "worker-vision-cpu")
-WORKERS = ("worker-tabular", "worker-vision", "worker-vision-cpu")
+APP_SERVICES = ("api", "worker-tabular", "worker-training", "worker-vision", "worker-vision-cpu")
+WORKERS = ("worker-tabular", "worker-training", "worker-webhooks", "worker-vision", "worker-vision-cpu")
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,6 @@ def test_app_services_wait_for_redis_and_models(
     depends = services[name]["depends_on"]
     assert depends["redis"]["condition"] == "service_healthy"
     assert depends["train"]["condition"] == "service_completed_successfully"
-    assert "models:/models:ro" in services[name]["volumes"]
 
 
 def test_train_runs_once_and_writes_the_store(services: dict[str, dict[str, Any]]) -> None:
@@ -166,3 +165,12 @@ def test_the_example_scrape_config_targets_the_compose_services(
     (workers,) = jobs["predq-workers"]["dns_sd_configs"]
     assert set(workers["names"]) == set(WORKERS)
     assert {str(workers["port"])} == {services[n]["environment"]["PREDQ_METRICS_PORT"] for n in WORKERS}
+
+
+def test_only_the_training_worker_writes_to_the_model_store(services: dict[str, dict[str, Any]]) -> None:
+    trainer = services["worker-training"]
+    assert option(command_of(trainer), "--queues") == "training"
+    assert "models:/models" in trainer["volumes"]
+    for name in APP_SERVICES:
+        if name != "worker-training":
+            assert services[name]["volumes"] == ["models:/models:ro"], name

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.settings import TABULAR_QUEUE, VISION_QUEUE, WEBHOOK_QUEUE, Settings
+from worker.settings import TABULAR_QUEUE, TRAINING_QUEUE, VISION_QUEUE, WEBHOOK_QUEUE, Settings
 
 PREDICT_ROWS = "predq.predict_rows"
 PREDICT_IMAGES = "predq.predict_images"
 DELIVER_WEBHOOK = "predq.deliver_webhook"
+TRAIN_MODEL = "predq.train_model"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -57,6 +58,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             PREDICT_ROWS: {"queue": TABULAR_QUEUE},
             PREDICT_IMAGES: {"queue": VISION_QUEUE},
             DELIVER_WEBHOOK: {"queue": WEBHOOK_QUEUE},
+            TRAIN_MODEL: {"queue": TRAINING_QUEUE},
         },
         "task_default_queue": TABULAR_QUEUE,
         "worker_hijack_root_logger": False,

@@ -15,7 +15,7 @@ from models.manifest import Manifest
 from worker.admission import Admission
 from worker.batching import ChunkRef, PendingChunks
 from worker.cache import ResultCache, images_digest, rows_digest
-from worker.config import PREDICT_IMAGES, PREDICT_ROWS
+from worker.config import PREDICT_IMAGES, PREDICT_ROWS, TRAIN_MODEL
 from worker.errors import BrokerUnavailable, IdempotencyKeyInFlight, JobNotFound, WorkerError
 from worker.jobs import JobStore
 from worker.settings import QUEUES
@@ -140,6 +140,19 @@ class Dispatcher:
                     task_id=f"{job_id}.{c.chunk}",
                     producer=producer,
                 )
+
+    def submit_training(self, owner: str, model: str, data: bytes) -> dict[str, Any]:
+        """Accept a training job for ``model``; ``data`` is its checked training data.
+
+        The data is stored with the job, like uploaded images, so the message
+        stays small and the data is freed when the job ends.
+        """
+        job_id = self.jobs.ids.new(owner)
+        self.admission.admit(owner, job_id)
+        self.jobs.create(job_id, owner, model, 1, [data])
+        with self._publishing(job_id):
+            self.celery.send_task(TRAIN_MODEL, args=[job_id, model], task_id=job_id)
+        return self.jobs.get(job_id, owner)
 
     @contextmanager
     def _publishing(self, job_id: str) -> Iterator[None]:

@@ -14,10 +14,14 @@ from worker.batching import PendingChunks
 from worker.cache import ResultCache
 from worker.jobs import JobStore
 from worker.metrics import WorkerMetrics
-from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
+from worker.settings import TABULAR_QUEUE, TRAINING_QUEUE, VISION_QUEUE, Settings
 from worker.webhooks import scheduler
 
-_LIBRARIES = {TABULAR_QUEUE: "models.tabular", VISION_QUEUE: "models.cnn"}
+_LIBRARIES = {
+    TABULAR_QUEUE: "models.tabular",
+    VISION_QUEUE: "models.cnn",
+    TRAINING_QUEUE: "models.fitting",
+}
 
 
 @dataclasses.dataclass

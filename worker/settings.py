@@ -16,6 +16,11 @@ VISION_QUEUE = "vision"
 QUEUES = (TABULAR_QUEUE, VISION_QUEUE)
 # Webhook deliveries wait on other people's servers: never on a prediction queue.
 WEBHOOK_QUEUE = "webhooks"
+# Fitting models on posted data; not in QUEUES, which /readyz requires consumers for:
+# predictions do not depend on it.
+TRAINING_QUEUE = "training"
+# Every queue a `predq worker` may consume.
+WORKER_QUEUES = (*QUEUES, TRAINING_QUEUE, WEBHOOK_QUEUE)
 
 
 @dataclasses.dataclass(frozen=True)

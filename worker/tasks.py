@@ -7,10 +7,11 @@ from celery import Task, shared_task
 
 from worker.batch_runner import run_image_chunk
 from worker.batching import ChunkRef
-from worker.config import DELIVER_WEBHOOK, PREDICT_IMAGES, PREDICT_ROWS
+from worker.config import DELIVER_WEBHOOK, PREDICT_IMAGES, PREDICT_ROWS, TRAIN_MODEL
 from worker.errors import BrokerUnavailable
 from worker.runner import run_chunk
 from worker.runtime import get_runtime
+from worker.training import run_training
 from worker.webhooks import deliver
 
 
@@ -55,3 +56,9 @@ def deliver_webhook(self: Task, job_id: str) -> None:
         # The job's delivery log bounds the attempts (PREDQ_WEBHOOK_MAX_ATTEMPTS),
         # not Celery's retry counter, which also counts retries for Redis errors.
         raise self.retry(countdown=delay, max_retries=self.request.retries + 1)
+
+
+@shared_task(name=TRAIN_MODEL, **_RETRY)
+def train_model(self: Task, job_id: str, model: str) -> None:
+    """Fit a new version of ``model`` on the job's stored training data and publish it."""
+    run_training(get_runtime(self.app), job_id, model, _worker(self))

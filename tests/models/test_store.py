@@ -4,12 +4,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from models import IntegrityError, ModelNotFound, ModelStore
-from models.manifest import Family, Task
+from models.manifest import Family, Manifest, Task
 from models.training import DEFAULT_MODELS, train_sklearn
 
 
@@ -68,3 +70,42 @@ def test_manifest_round_trips_through_json(model_store: ModelStore) -> None:
     data = json.loads(json.dumps(manifest.to_dict()))
     assert type(manifest).from_dict(data) == manifest
     assert dataclasses.replace(manifest, version="7").ref == "digits-cnn@7"
+
+
+class _RacingStore(ModelStore):
+    """A store whose publishers all choose their version number before any of them
+    renames: the race two concurrent trainings of one model can run into."""
+
+    def __init__(self, root: Path, publishers: int) -> None:
+        super().__init__(root)
+        self._together = threading.Barrier(publishers)
+        self._chosen = threading.local()
+
+    def _next_version(self, model_dir: Path) -> str:
+        version = super()._next_version(model_dir)
+        if not getattr(self._chosen, "once", False):
+            self._chosen.once = True
+            self._together.wait(timeout=30)
+        return version
+
+
+def test_concurrent_publishes_get_distinct_versions_and_stay_intact(
+    model_store: ModelStore, tmp_path: Path
+) -> None:
+    shutil.copytree(model_store.root / "iris-tree", tmp_path / "iris-tree")
+    store = _RacingStore(tmp_path, publishers=3)
+    draft = store.get("iris-tree")
+    source = store.artifact_path(draft)
+
+    def publish(i: int) -> Manifest:
+        described = dataclasses.replace(draft, description=f"publisher {i}")
+        return store.publish(described, lambda path: shutil.copyfile(source, path))
+
+    with ThreadPoolExecutor(3) as pool:
+        published = list(pool.map(publish, range(3)))
+    assert sorted(m.version for m in published) == ["2", "3", "4"]
+    assert store.versions("iris-tree") == ["1", "2", "3", "4"]
+    for manifest in published:
+        assert store.get("iris-tree", manifest.version) == manifest
+        store.artifact_path(manifest)  # complete and matching its sha256
+    assert not list((tmp_path / "iris-tree").glob(".staging-*"))
