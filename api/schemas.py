@@ -42,8 +42,8 @@ _VERSION = {"description": "A version of the model; the latest when left out.", 
 class WebhookFieldsSchema(Schema):
     """The optional webhook of a submit, JSON or multipart (see the README's Webhooks)."""
 
+    # Its length and form are worker/webhook_targets.py's checks, shared with delivery.
     webhook = fields.String(
-        validate=validate.Length(min=1, max=2048),
         metadata={
             "description": "An http(s) URL to POST the finished job to, signed as Standard "
             "Webhooks asks (webhook-id, webhook-timestamp, webhook-signature).",

@@ -39,9 +39,9 @@ def _csv(text: str, **form: str) -> dict[str, Any]:
         ("iris-svm", {"rows": [[1, 2, 3, 4]] * 6, "targets": [1] * 6}, 422, "invalid_input", "2 to"),
         ("iris-svm", {"rows": [[1, 2, 3, "x"]] * 6, "targets": [0, 1] * 3}, 422, "invalid_input", "number"),
         ("iris-svm", {"targets": [0, 1]}, 422, "invalid_input", "missing field(s): rows"),
-        ("iris-svm", {**IRIS_BODY, "colour": "red"}, 422, "invalid_input", "json.colour: Unknown field"),
-        ("iris-svm", {**IRIS_BODY, "holdout": 0.9}, 422, "invalid_input", "json.holdout"),
-        ("iris-svm", {**IRIS_BODY, "estimator": "forest"}, 422, "invalid_input", "json.estimator"),
+        ("iris-svm", {**IRIS_BODY, "colour": "red"}, 422, "invalid_input", "json 'colour': Unknown field"),
+        ("iris-svm", {**IRIS_BODY, "holdout": 0.9}, 422, "invalid_input", "json 'holdout'"),
+        ("iris-svm", {**IRIS_BODY, "estimator": "forest"}, 422, "invalid_input", "json 'estimator'"),
         ("iris-svm", {**IRIS_BODY, "estimator": "decision_tree"}, 422, "invalid_input", "is a svm model"),
         ("iris-svm", {**IRIS_BODY, "version": "9"}, 404, "unknown_model", "version '9'"),
         ("digits-cnn", IRIS_BODY, 422, "invalid_input", "only scikit-learn"),
@@ -66,7 +66,7 @@ def test_bad_json_is_refused(
         (_csv("a,b,c,d,target\n1,2,3,x,0\n"), "column 'd' is not a number"),
         ({"other": (io.BytesIO(b"a,target\n1,0\n"), "data.csv")}, "one CSV part named 'file'"),
         ({"file": (io.BytesIO(b"\xff\xfe\x00a"), "data.csv")}, "not UTF-8"),
-        (_csv("a,b,c,d,target\n1,2,3,4,0\n", colour="red"), "form.colour: Unknown field"),
+        (_csv("a,b,c,d,target\n1,2,3,4,0\n", colour="red"), "'colour': Unknown field"),
     ],
 )
 @pytest.mark.usefixtures("unchanged")
