@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +19,7 @@ from worker.cache import ResultCache, images_digest, rows_digest
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS
 from worker.errors import BrokerUnavailable, IdempotencyKeyInFlight, JobNotFound, WorkerError
 from worker.jobs import JobStore
-from worker.settings import QUEUES
+from worker.settings import QUEUES, TABULAR_QUEUE, VISION_QUEUE, BatchLimits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +61,9 @@ class Dispatcher:
         jobs: JobStore,
         admission: Admission,
         cache: ResultCache,
-        pending: PendingChunks | None,
+        pending: PendingChunks,
         image_chunk_size: int,
+        batch_limits: Callable[[str], BatchLimits],
     ) -> None:
         self.celery = celery
         self.jobs = jobs
@@ -69,6 +71,7 @@ class Dispatcher:
         self.cache = cache
         self.pending = pending
         self.image_chunk_size = image_chunk_size
+        self.batch_limits = batch_limits
 
     def submit(self, submission: Submission) -> tuple[dict[str, Any], bool]:
         """Accept a job; return its document and whether it is an idempotent replay."""
@@ -111,26 +114,24 @@ class Dispatcher:
 
     def _enqueue(self, job_id: str, submission: Submission) -> None:
         manifest = submission.manifest
-        total = len(submission.rows) if submission.rows is not None else len(submission.blobs)
-        self.jobs.create(job_id, submission.owner, manifest.ref, total, submission.blobs)
+        if submission.rows is not None:
+            # Rows are stored like uploads so a worker batching other jobs can read them.
+            inputs: Sequence[bytes | str] = [json.dumps(row) for row in submission.rows]
+            task, queue, chunk_size = PREDICT_ROWS, TABULAR_QUEUE, len(inputs)
+        else:
+            inputs = submission.blobs
+            task, queue, chunk_size = PREDICT_IMAGES, VISION_QUEUE, self.image_chunk_size
+        total = len(inputs)
+        chunks = [
+            ChunkRef(job_id, i, start, min(start + chunk_size, total))
+            for i, start in enumerate(range(0, total, chunk_size))
+        ]
+        self.jobs.create(job_id, submission.owner, manifest.ref, total, inputs)
         with self._publishing(job_id), self.celery.producer_or_acquire() as producer:
-            if submission.rows is not None:
-                self.celery.send_task(
-                    PREDICT_ROWS,
-                    args=[job_id, manifest.name, manifest.version, submission.rows],
-                    task_id=job_id,
-                    producer=producer,
-                )
-                return
-            chunks = [
-                ChunkRef(job_id, i, start, min(start + self.image_chunk_size, total))
-                for i, start in enumerate(range(0, total, self.image_chunk_size))
-            ]
-            if self.pending is not None:
-                self.pending.add(manifest.ref, chunks)
+            self.pending.add(manifest.ref, chunks, self.batch_limits(queue))
             for c in chunks:
                 self.celery.send_task(
-                    PREDICT_IMAGES,
+                    task,
                     args=[job_id, manifest.name, manifest.version, c.chunk, c.start, c.stop],
                     task_id=f"{job_id}.{c.chunk}",
                     producer=producer,

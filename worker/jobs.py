@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -18,6 +18,9 @@ from worker import job_scripts
 from worker.documents import JobStatus, document, error_json, lost_document, utc_now
 from worker.errors import BrokerUnavailable, JobFinished, JobNotFound
 from worker.job_ids import JobIds
+
+if TYPE_CHECKING:  # worker.batching imports this module
+    from worker.batching import ChunkRef
 
 
 @contextmanager
@@ -133,16 +136,36 @@ class JobStore:
         past ``max_attempts`` (the job then fails: a poison input that keeps
         killing workers must not be retried forever).
         """
+        with redis_errors():
+            return bool(self._start_on(self.redis, job_id, chunk, worker, max_attempts))
+
+    def start_chunks(
+        self, chunks: Sequence[ChunkRef], worker: str, max_attempts: int
+    ) -> list[list[bytes | None] | None]:
+        """:meth:`start` every chunk and read its inputs, in one round trip.
+
+        One entry per chunk: its inputs (None where expired), or None for a
+        chunk that should not run.
+        """
+        with redis_errors():
+            pipe = self.redis.pipeline(transaction=False)
+            for c in chunks:
+                self._start_on(pipe, c.job_id, c.chunk, worker, max_attempts)
+                pipe.hmget(self._keys(c.job_id)["inputs"], list(range(c.start, c.stop)))
+            replies = pipe.execute()
+        return [inputs if run else None for run, inputs in zip(replies[::2], replies[1::2])]
+
+    def _start_on(
+        self, client: Any, job_id: str, chunk: int, worker: str, max_attempts: int
+    ) -> Any:
         keys, channel = self._script_keys(job_id)
         too_many = error_json(
             "too_many_attempts",
             f"chunk {chunk} was started {max_attempts} times without finishing "
             "(the worker running it died each time)",
         )
-        with redis_errors():
-            return bool(
-                self._start(keys=keys, args=[channel, utc_now(), chunk, worker, max_attempts, too_many])
-            )
+        args = [channel, utc_now(), chunk, worker, max_attempts, too_many]
+        return self._start(keys=keys, args=args, client=client)
 
     def complete_chunk(
         self, job_id: str, chunk: int, start: int, results: Sequence[dict[str, Any]]
@@ -151,18 +174,25 @@ class JobStore:
 
         A chunk delivered twice (after a worker crash) is counted once.
         """
-        keys, channel = self._script_keys(job_id)
-        failed = sum(1 for r in results if "error" in r)
-        pairs: list[Any] = []
-        for offset, result in enumerate(results):
-            pairs += [start + offset, json.dumps(result)]
+        return self.complete_chunks([(job_id, chunk, start, results)])[0]
+
+    def complete_chunks(
+        self, chunks: Sequence[tuple[str, int, int, Sequence[dict[str, Any]]]]
+    ) -> list[JobStatus | None]:
+        """:meth:`complete_chunk` for ``(job_id, chunk, start, results)`` each, in one round trip."""
         all_failed = error_json("all_items_failed", "every item of the job failed; see result")
         with redis_errors():
-            status = self._complete(
-                keys=keys,
-                args=[channel, utc_now(), chunk, len(results), failed, all_failed, *pairs],
-            )
-        return JobStatus(status.decode()) if status else None
+            pipe = self.redis.pipeline(transaction=False)
+            for job_id, chunk, start, results in chunks:
+                keys, channel = self._script_keys(job_id)
+                failed = sum(1 for r in results if "error" in r)
+                pairs: list[Any] = []
+                for offset, result in enumerate(results):
+                    pairs += [start + offset, json.dumps(result)]
+                args = [channel, utc_now(), chunk, len(results), failed, all_failed, *pairs]
+                self._complete(keys=keys, args=args, client=pipe)
+            statuses = pipe.execute()
+        return [JobStatus(status.decode()) if status else None for status in statuses]
 
     def chunk_done(self, job_id: str, chunk: int) -> bool:
         """True once a chunk's results are recorded (here or by another worker)."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from models.serving import ServingOptions
+from models.serving import ServingOptions, default_decode_threads
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 TABULAR_QUEUE = "tabular"
@@ -48,6 +48,9 @@ class Settings:
     secret_key: str = ""
     cache_ttl: int = 3600
     vision_batch: BatchLimits = BatchLimits()
+    # Rows are cheap to predict together and a lone iris row should not wait:
+    # bigger batches, shorter wait than images.
+    tabular_batch: BatchLimits = BatchLimits(max_batch_size=256, max_delay_ms=1.0)
     serving: ServingOptions = ServingOptions()
 
     def __post_init__(self) -> None:
@@ -58,6 +61,10 @@ class Settings:
                 "PREDQ_TASK_TIME_LIMIT must be below PREDQ_VISIBILITY_TIMEOUT "
                 f"({self.task_time_limit} >= {self.visibility_timeout})"
             )
+
+    def batch_limits(self, queue: str) -> BatchLimits:
+        """The batching limits of the workers of ``queue`` (tabular or vision)."""
+        return self.vision_batch if queue == VISION_QUEUE else self.tabular_batch
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,9 +89,14 @@ class Settings:
                 max_batch_size=int(env.get("PREDQ_VISION_MAX_BATCH_SIZE", 64)),
                 max_delay_ms=float(env.get("PREDQ_VISION_MAX_DELAY_MS", 2)),
             ),
+            tabular_batch=BatchLimits(
+                max_batch_size=int(env.get("PREDQ_TABULAR_MAX_BATCH_SIZE", 256)),
+                max_delay_ms=float(env.get("PREDQ_TABULAR_MAX_DELAY_MS", 1)),
+            ),
             serving=ServingOptions(
                 device=env.get("PREDQ_DEVICE", "auto"),
                 max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),
                 torch_threads=int(threads) if threads else None,
+                decode_threads=int(env.get("PREDQ_DECODE_THREADS", default_decode_threads())),
             ),
         )

@@ -64,6 +64,8 @@ class Stack:
             "PREDQ_CACHE_TTL": str(self.settings.cache_ttl),
             "PREDQ_VISION_MAX_BATCH_SIZE": str(self.settings.vision_batch.max_batch_size),
             "PREDQ_VISION_MAX_DELAY_MS": str(self.settings.vision_batch.max_delay_ms),
+            "PREDQ_TABULAR_MAX_BATCH_SIZE": str(self.settings.tabular_batch.max_batch_size),
+            "PREDQ_TABULAR_MAX_DELAY_MS": str(self.settings.tabular_batch.max_delay_ms),
         }
 
     def start_worker(self, queues: str) -> subprocess.Popen[bytes]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from worker.config import celery_config
-from worker.settings import Settings
+from worker.settings import BatchLimits, Settings
 
 
 def test_one_redis_url_sets_broker_and_job_store() -> None:
@@ -42,3 +42,12 @@ def test_vision_batching_limits_come_from_the_environment() -> None:
     )
     assert (settings.vision_batch.max_batch_size, settings.vision_batch.max_delay_ms) == (16, 2.5)
     assert not Settings.from_env({"PREDQ_VISION_MAX_BATCH_SIZE": "1"}).vision_batch.enabled
+
+
+def test_each_queue_has_its_own_batching_limits() -> None:
+    settings = Settings.from_env(
+        {"PREDQ_TABULAR_MAX_BATCH_SIZE": "512", "PREDQ_TABULAR_MAX_DELAY_MS": "0.5"}
+    )
+    assert settings.batch_limits("tabular") == BatchLimits(512, 0.5)
+    assert settings.batch_limits("vision") == Settings().vision_batch
+    assert Settings.from_env({"PREDQ_DECODE_THREADS": "3"}).serving.decode_threads == 3
