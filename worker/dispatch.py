@@ -82,14 +82,15 @@ class Dispatcher:
             if held is not None:
                 return self._replay(held, owner), True
         try:
-            if not self._answered_from_cache(job_id, submission):
+            job = self._answer_from_cache(job_id, submission)
+            if job is None:
                 self.admission.admit(owner, job_id)
-                self._enqueue(job_id, submission)
+                job = self._enqueue(job_id, submission)
         except WorkerError:
             if key:
                 self.admission.release(owner, key)
             raise
-        return self.jobs.get(job_id, owner), False
+        return job, False
 
     def _replay(self, job_id: str, owner: str) -> dict[str, Any]:
         try:
@@ -99,20 +100,19 @@ class Dispatcher:
                 "a request with this Idempotency-Key is still being accepted; retry shortly"
             ) from None
 
-    def _answered_from_cache(self, job_id: str, submission: Submission) -> bool:
+    def _answer_from_cache(self, job_id: str, submission: Submission) -> dict[str, Any] | None:
         """Create ``job_id`` finished if the cache holds its results; else note where they go."""
         if not submission.cache_store or not self.cache.enabled:
-            return False
+            return None
         ref = submission.manifest.ref
         key = self.cache.key(submission.owner, ref, submission.digest)
         results = self.cache.lookup(ref, key) if submission.cache_lookup else None
         if results is not None:
-            self.jobs.create_cached(job_id, submission.owner, ref, results)
-            return True
+            return self.jobs.create_cached(job_id, submission.owner, ref, results)
         self.cache.remember(job_id, key)
-        return False
+        return None
 
-    def _enqueue(self, job_id: str, submission: Submission) -> None:
+    def _enqueue(self, job_id: str, submission: Submission) -> dict[str, Any]:
         manifest = submission.manifest
         if submission.rows is not None:
             # Rows are stored like uploads so a worker batching other jobs can read them.
@@ -126,7 +126,7 @@ class Dispatcher:
             ChunkRef(job_id, i, start, min(start + chunk_size, total))
             for i, start in enumerate(range(0, total, chunk_size))
         ]
-        self.jobs.create(job_id, submission.owner, manifest.ref, total, inputs)
+        job = self.jobs.create(job_id, submission.owner, manifest.ref, total, inputs)
         with self._publishing(job_id), self.celery.producer_or_acquire() as producer:
             self.pending.add(manifest.ref, chunks, self.batch_limits(queue))
             for c in chunks:
@@ -136,6 +136,7 @@ class Dispatcher:
                     task_id=f"{job_id}.{c.chunk}",
                     producer=producer,
                 )
+        return job
 
     @contextmanager
     def _publishing(self, job_id: str) -> Iterator[None]:

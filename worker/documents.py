@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -32,8 +33,8 @@ def error_json(code: str, message: str) -> str:
     return json.dumps({"code": code, "message": message})
 
 
-def document(record: dict[str, str], results: dict[bytes, bytes]) -> dict[str, Any]:
-    """The job document of a job record and its per-item results."""
+def document(record: dict[str, str], results: Mapping[Any, bytes | str]) -> dict[str, Any]:
+    """The job document of a job record and its per-item results (index -> JSON)."""
     total = int(record["total"])
     items: list[Any] | None = None
     if results:

@@ -64,17 +64,27 @@ class JobStore:
             "inputs": f"{base}:inputs",
             "attempts": f"{base}:attempts",
             "channel": f"{base}:events",
+            "cache_key": f"{base}:cache-key",
         }
+
+    @classmethod
+    def cache_note_key(cls, job_id: str) -> str:
+        """Where the result-cache key of a job's results is noted until it succeeds."""
+        return cls._keys(job_id)["cache_key"]
 
     def _script_keys(self, job_id: str) -> tuple[list[str], str]:
         keys = self._keys(job_id)
-        names = ("job", "results", "chunks", "inputs", "attempts")
+        names = ("job", "results", "chunks", "inputs", "attempts", "cache_key")
         return [keys[name] for name in names], keys["channel"]
 
     def create(
-        self, job_id: str, owner: str, model_ref: str, total: int, inputs: Sequence[bytes] = ()
-    ) -> None:
-        """Record a new queued job (and its uploaded inputs) with the store's TTL."""
+        self, job_id: str, owner: str, model_ref: str, total: int, inputs: Sequence[bytes | str] = ()
+    ) -> dict[str, Any]:
+        """Record a new queued job (and its inputs) with the store's TTL; return its document.
+
+        The document is built from what was written, not read back: a round
+        trip saved on every submit, and a true snapshot of the job as accepted.
+        """
         keys = self._keys(job_id)
         record = {
             "id": job_id,
@@ -95,11 +105,12 @@ class JobStore:
                 pipe.hset(keys["inputs"], mapping=dict(enumerate(inputs)))
                 pipe.expire(keys["inputs"], self.ttl)
             pipe.execute()
+        return document({k: str(v) for k, v in record.items()}, {})
 
     def create_cached(
         self, job_id: str, owner: str, model_ref: str, results: Sequence[Any]
-    ) -> None:
-        """Record a job answered from the result cache: already succeeded."""
+    ) -> dict[str, Any]:
+        """Record a job answered from the result cache, already succeeded; return its document."""
         keys = self._keys(job_id)
         now = utc_now()
         record = {
@@ -116,13 +127,15 @@ class JobStore:
             "attempts": 0,
             "cached": 1,
         }
+        encoded = {i: json.dumps(r) for i, r in enumerate(results)}
         with redis_errors():
             pipe = self.redis.pipeline()
             pipe.hset(keys["job"], mapping=record)
-            pipe.hset(keys["results"], mapping={i: json.dumps(r) for i, r in enumerate(results)})
+            pipe.hset(keys["results"], mapping=encoded)
             pipe.expire(keys["job"], self.ttl)
             pipe.expire(keys["results"], self.ttl)
             pipe.execute()
+        return document({k: str(v) for k, v in record.items()}, encoded)
 
     def inputs(self, job_id: str, start: int, stop: int) -> list[bytes | None]:
         """Uploaded inputs ``start..stop-1`` (None where they have expired)."""

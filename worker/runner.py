@@ -10,7 +10,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from models.errors import ModelError
 from worker.batching import ChunkRef
 from worker.errors import BrokerUnavailable, WorkerError
-from worker.documents import JobStatus
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -41,8 +40,5 @@ def guarded(runtime: Runtime, job_ids: Sequence[str], compute: Callable[[], T]) 
 
 
 def record_chunks(runtime: Runtime, done: Sequence[tuple[ChunkRef, list[dict[str, Any]]]]) -> None:
-    """Store the results of chunks in one round trip; each job they end well fills the result cache."""
-    statuses = runtime.jobs.complete_chunks([(c.job_id, c.chunk, c.start, r) for c, r in done])
-    for (chunk, _), status in zip(done, statuses):
-        if status is JobStatus.SUCCEEDED:
-            runtime.cache.fill(chunk.job_id, runtime.jobs.get(chunk.job_id)["result"])
+    """Store the results of chunks in one round trip (which also fills the result cache)."""
+    runtime.jobs.complete_chunks([(c.job_id, c.chunk, c.start, r) for c, r in done])

@@ -11,7 +11,6 @@ from celery import Celery
 from models.serving import LoadedModels
 from models.store import ModelStore
 from worker.batching import PendingChunks
-from worker.cache import ResultCache
 from worker.jobs import JobStore
 from worker.settings import TABULAR_QUEUE, VISION_QUEUE, Settings
 
@@ -25,7 +24,6 @@ class Runtime:
     settings: Settings
     store: ModelStore
     jobs: JobStore
-    cache: ResultCache
     pending: PendingChunks
     models: LoadedModels
     pid: int
@@ -47,7 +45,6 @@ def get_runtime(app: Celery) -> Runtime:
             settings=settings,
             store=store,
             jobs=jobs,
-            cache=ResultCache(jobs.redis, settings.cache_ttl),
             pending=PendingChunks(jobs.redis, settings.job_ttl),
             models=LoadedModels(store, settings.serving),
             pid=os.getpid(),
