@@ -43,9 +43,7 @@ class Services:
         )
         admission = Admission(jobs.redis, settings.job_ttl, settings.max_outstanding_jobs)
         cache = ResultCache(jobs.redis, settings.cache_ttl)
-        # Listing chunks for batching is wasted work when workers do not batch.
-        batching = settings.vision_batch.enabled
-        pending = PendingChunks(jobs.redis, settings.job_ttl) if batching else None
+        pending = PendingChunks(jobs.redis, settings.job_ttl)
         return cls(
             settings=settings,
             store=ModelStore(settings.model_dir),
@@ -53,7 +51,13 @@ class Services:
             cache=cache,
             celery=celery,
             dispatcher=Dispatcher(
-                celery, jobs, admission, cache, pending, settings.image_chunk_size
+                celery,
+                jobs,
+                admission,
+                cache,
+                pending,
+                settings.image_chunk_size,
+                settings.batch_limits,
             ),
             keys=ApiKeys.parse(config["PREDQ_AUTH"], config["PREDQ_API_KEYS"]),
         )

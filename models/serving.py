@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,16 @@ class ServingOptions:
     device: str = "auto"
     max_pixels: int = 40_000_000
     torch_threads: int | None = None
+    decode_threads: int = 1
+
+
+def default_decode_threads() -> int:
+    """Image-decoding threads per worker process: one per core, at most 4.
+
+    Pillow releases the GIL while it decodes and resizes, so threads overlap
+    the C work; beyond a few, Python's share of each small image dominates.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class LoadedModels:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import skops.io
 
-from models.errors import IntegrityError
+from models.errors import IntegrityError, InvalidInput
 from models.manifest import Manifest, Task
 from models.results import classification_result
 
@@ -43,12 +43,19 @@ class TabularPredictor:
         self.model = model
 
     def predict(self, rows: list[list[float]]) -> list[dict[str, Any]]:
-        """One result per row: label, class name and probabilities, or value."""
+        """One result per row: label, class name and probabilities, or value.
+
+        Raises InvalidInput for rows the estimator refuses (scikit-learn's
+        ValueError), such as a value past float32 for a tree.
+        """
         x = np.asarray(rows, dtype=np.float64)
-        if self.manifest.task is Task.REGRESSION:
-            return [{"value": float(v)} for v in self.model.predict(x)]
-        labels = self.model.predict(x)
-        probabilities = self.model.predict_proba(x)
+        try:
+            if self.manifest.task is Task.REGRESSION:
+                return [{"value": float(v)} for v in self.model.predict(x)]
+            labels = self.model.predict(x)
+            probabilities = self.model.predict_proba(x)
+        except ValueError as exc:
+            raise InvalidInput(f"{self.manifest.ref} cannot predict this input: {exc}") from None
         return [
             classification_result(self.manifest, int(label), p)
             for label, p in zip(labels, probabilities)

@@ -1,11 +1,12 @@
-"""Dynamic batching of image chunks across jobs, without giving up Celery's guarantees.
+"""Dynamic batching of chunks across jobs, without giving up Celery's guarantees.
 
-Every chunk still travels as its own Celery message (acks_late, prefetch 1,
+The same mechanism batches tabular rows and images, each queue with its own
+limits. Every chunk still travels as its own Celery message (acks_late, prefetch 1,
 requeued when a worker is lost). Alongside, the API lists each chunk in a
 per-model *pending* set in Redis. A worker that takes one message claims
 more pending chunks of the same model version, waiting at most
-``max_delay_ms`` for them, up to ``max_batch_size`` images, and runs them in
-one forward pass. The message of a chunk that was batched elsewhere finds
+``max_delay_ms`` for them, up to ``max_batch_size`` rows or images, and runs
+them in one predict call. The message of a chunk that was batched elsewhere finds
 the chunk already recorded and is acknowledged without work; if the worker
 that claimed it died, that message runs the chunk itself. So the pending set
 is only a hint: losing it loses no work, and ``complete_chunk`` still counts
@@ -28,7 +29,7 @@ _POLL_S = 0.001
 
 @dataclasses.dataclass(frozen=True)
 class ChunkRef:
-    """One chunk of an image job: images ``start..stop-1`` of job ``job_id``."""
+    """One chunk of a job: its items (rows or images) ``start..stop-1``."""
 
     job_id: str
     chunk: int
@@ -37,7 +38,7 @@ class ChunkRef:
 
     @property
     def size(self) -> int:
-        """How many images the chunk holds."""
+        """How many items the chunk holds."""
         return self.stop - self.start
 
     def member(self) -> str:
@@ -62,8 +63,15 @@ class PendingChunks:
     def _key(model_ref: str) -> str:
         return f"predq:pending:{model_ref}"
 
-    def add(self, model_ref: str, chunks: Sequence[ChunkRef]) -> None:
-        """List a new job's chunks as claimable."""
+    def add(self, model_ref: str, chunks: Sequence[ChunkRef], limits: BatchLimits) -> None:
+        """List a new job's chunks as claimable by workers batching within ``limits``.
+
+        A chunk that leaves no room for another is not listed: no batch could
+        take it, and at the head of the set it would hold back the chunks behind.
+        """
+        chunks = [c for c in chunks if limits.enabled and c.size < limits.max_batch_size]
+        if not chunks:
+            return
         now = time.time()
         key = self._key(model_ref)
         with redis_errors():

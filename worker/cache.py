@@ -14,9 +14,15 @@ from typing import Any
 
 import redis
 
-from worker.jobs import redis_errors
+from worker.jobs import JobStore, redis_errors
 
 _STATS = "predq:cache:stats"
+# Read an entry and count the hit or miss in one round trip.
+_LOOKUP = """
+local value = redis.call('GET', KEYS[1])
+redis.call('HINCRBY', KEYS[2], ARGV[1] .. (value and ':hits' or ':misses'), 1)
+return value
+"""
 
 
 def rows_digest(rows: Sequence[Sequence[float]]) -> str:
@@ -39,6 +45,7 @@ class ResultCache:
     def __init__(self, client: redis.Redis, ttl: int) -> None:
         self.redis = client
         self.ttl = ttl
+        self._lookup = client.register_script(_LOOKUP)
 
     @property
     def enabled(self) -> bool:
@@ -54,30 +61,20 @@ class ResultCache:
         """
         return f"predq:cache:{owner}:{model_ref}:{digest}"
 
-    @staticmethod
-    def _pending(job_id: str) -> str:
-        return f"predq:job:{job_id}:cache-key"
-
     def lookup(self, model_ref: str, key: str) -> list[dict[str, Any]] | None:
         """The cached results for ``key`` (counted as a hit or a miss)."""
         with redis_errors():
-            value = self.redis.get(key)
-            self.redis.hincrby(_STATS, f"{model_ref}:{'hits' if value else 'misses'}", 1)
+            value = self._lookup(keys=[key, _STATS], args=[model_ref])
         return json.loads(value) if value else None
 
     def remember(self, job_id: str, key: str) -> None:
-        """Note that job ``job_id``'s results, once it succeeds, belong under ``key``."""
-        with redis_errors():
-            self.redis.set(self._pending(job_id), key, ex=self.ttl)
+        """Note that job ``job_id``'s results belong under ``key``.
 
-    def fill(self, job_id: str, results: list[Any]) -> None:
-        """Store a succeeded job's results under the key noted for it, if any."""
-        if not self.enabled:
-            return
+        The job's last chunk stores them there as the job succeeds (see
+        :mod:`worker.job_scripts`).
+        """
         with redis_errors():
-            key = self.redis.getdel(self._pending(job_id))
-            if key:
-                self.redis.set(key, json.dumps(results), ex=self.ttl)
+            self.redis.set(JobStore.cache_note_key(job_id), key, ex=self.ttl)
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Hits and misses per model version since the counters were created."""

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +19,7 @@ from worker.cache import ResultCache, images_digest, rows_digest
 from worker.config import PREDICT_IMAGES, PREDICT_ROWS, TRAIN_MODEL
 from worker.errors import BrokerUnavailable, IdempotencyKeyInFlight, JobNotFound, WorkerError
 from worker.jobs import JobStore
-from worker.settings import QUEUES
+from worker.settings import QUEUES, TABULAR_QUEUE, VISION_QUEUE, BatchLimits
 from worker.webhook_targets import WebhookTarget
 
 
@@ -63,8 +64,9 @@ class Dispatcher:
         jobs: JobStore,
         admission: Admission,
         cache: ResultCache,
-        pending: PendingChunks | None,
+        pending: PendingChunks,
         image_chunk_size: int,
+        batch_limits: Callable[[str], BatchLimits],
     ) -> None:
         self.celery = celery
         self.jobs = jobs
@@ -72,6 +74,7 @@ class Dispatcher:
         self.cache = cache
         self.pending = pending
         self.image_chunk_size = image_chunk_size
+        self.batch_limits = batch_limits
 
     def submit(self, submission: Submission) -> tuple[dict[str, Any], bool]:
         """Accept a job; return its document and whether it is an idempotent replay."""
@@ -82,14 +85,15 @@ class Dispatcher:
             if held is not None:
                 return self._replay(held, owner), True
         try:
-            if not self._answered_from_cache(job_id, submission):
+            job = self._answer_from_cache(job_id, submission)
+            if job is None:
                 self.admission.admit(owner, job_id)
-                self._enqueue(job_id, submission)
+                job = self._enqueue(job_id, submission)
         except WorkerError:
             if key:
                 self.admission.release(owner, key)
             raise
-        return self.jobs.get(job_id, owner), False
+        return job, False
 
     def _replay(self, job_id: str, owner: str) -> dict[str, Any]:
         try:
@@ -99,47 +103,47 @@ class Dispatcher:
                 "a request with this Idempotency-Key is still being accepted; retry shortly"
             ) from None
 
-    def _answered_from_cache(self, job_id: str, submission: Submission) -> bool:
+    def _answer_from_cache(self, job_id: str, submission: Submission) -> dict[str, Any] | None:
         """Create ``job_id`` finished if the cache holds its results; else note where they go."""
         if not submission.cache_store or not self.cache.enabled:
-            return False
+            return None
         ref = submission.manifest.ref
         key = self.cache.key(submission.owner, ref, submission.digest)
         results = self.cache.lookup(ref, key) if submission.cache_lookup else None
         if results is not None:
-            self.jobs.create_cached(job_id, submission.owner, ref, results, submission.webhook)
-            return True
+            return self.jobs.create_cached(
+                job_id, submission.owner, ref, results, submission.webhook
+            )
         self.cache.remember(job_id, key)
-        return False
+        return None
 
-    def _enqueue(self, job_id: str, submission: Submission) -> None:
+    def _enqueue(self, job_id: str, submission: Submission) -> dict[str, Any]:
         manifest = submission.manifest
-        total = len(submission.rows) if submission.rows is not None else len(submission.blobs)
-        self.jobs.create(
-            job_id, submission.owner, manifest.ref, total, submission.blobs, submission.webhook
+        if submission.rows is not None:
+            # Rows are stored like uploads so a worker batching other jobs can read them.
+            inputs: Sequence[bytes | str] = [json.dumps(row) for row in submission.rows]
+            task, queue, chunk_size = PREDICT_ROWS, TABULAR_QUEUE, len(inputs)
+        else:
+            inputs = submission.blobs
+            task, queue, chunk_size = PREDICT_IMAGES, VISION_QUEUE, self.image_chunk_size
+        total = len(inputs)
+        chunks = [
+            ChunkRef(job_id, i, start, min(start + chunk_size, total))
+            for i, start in enumerate(range(0, total, chunk_size))
+        ]
+        job = self.jobs.create(
+            job_id, submission.owner, manifest.ref, total, inputs, submission.webhook
         )
         with self._publishing(job_id), self.celery.producer_or_acquire() as producer:
-            if submission.rows is not None:
-                self.celery.send_task(
-                    PREDICT_ROWS,
-                    args=[job_id, manifest.name, manifest.version, submission.rows],
-                    task_id=job_id,
-                    producer=producer,
-                )
-                return
-            chunks = [
-                ChunkRef(job_id, i, start, min(start + self.image_chunk_size, total))
-                for i, start in enumerate(range(0, total, self.image_chunk_size))
-            ]
-            if self.pending is not None:
-                self.pending.add(manifest.ref, chunks)
+            self.pending.add(manifest.ref, chunks, self.batch_limits(queue))
             for c in chunks:
                 self.celery.send_task(
-                    PREDICT_IMAGES,
+                    task,
                     args=[job_id, manifest.name, manifest.version, c.chunk, c.start, c.stop],
                     task_id=f"{job_id}.{c.chunk}",
                     producer=producer,
                 )
+        return job
 
     def submit_training(self, owner: str, model: str, data: bytes) -> dict[str, Any]:
         """Accept a training job for ``model``; ``data`` is its checked training data.
@@ -149,10 +153,10 @@ class Dispatcher:
         """
         job_id = self.jobs.ids.new(owner)
         self.admission.admit(owner, job_id)
-        self.jobs.create(job_id, owner, model, 1, [data])
+        job = self.jobs.create(job_id, owner, model, 1, [data])
         with self._publishing(job_id):
             self.celery.send_task(TRAIN_MODEL, args=[job_id, model], task_id=job_id)
-        return self.jobs.get(job_id, owner)
+        return job
 
     @contextmanager
     def _publishing(self, job_id: str) -> Iterator[None]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -38,9 +39,12 @@ def error_json(code: str, message: str) -> str:
 
 
 def document(
-    record: dict[str, str], results: dict[bytes, bytes], deliveries: list[bytes] | None = None
+    record: dict[str, str],
+    results: Mapping[Any, bytes | str],
+    deliveries: list[bytes] | None = None,
 ) -> dict[str, Any]:
-    """The job document of a job record, its per-item results and its webhook deliveries."""
+    """The job document of a job record, its per-item results (index -> JSON) and its
+    webhook deliveries."""
     total = int(record["total"])
     items: list[Any] | None = None
     if results:

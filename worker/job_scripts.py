@@ -5,8 +5,9 @@ races a finishing chunk, or a chunk redelivered after a worker crash, can
 never move a job out of a terminal state or count an item twice.
 
 All scripts take the same KEYS: the job hash, its results hash, its set of
-finished chunks, its uploaded inputs and its per-chunk attempt counters;
-ARGV[1] is the job's event channel and ARGV[2] the current time.
+finished chunks, its uploaded inputs, its per-chunk attempt counters and the
+note of its result-cache key; ARGV[1] is the job's event channel and ARGV[2]
+the current time.
 """
 
 # Jobs ended, per "model@version status code" (code: the error's, empty unless
@@ -23,7 +24,7 @@ local function finish_job(status, error)
   local code = error ~= '' and cjson.decode(error)['code'] or ''
   redis.call('HINCRBY', '""" + FINISHED_COUNTS + """', model .. ' ' .. status .. ' ' .. code, 1)
   if error ~= '' then redis.call('HSET', KEYS[1], 'error', error) end
-  redis.call('DEL', KEYS[4])
+  redis.call('DEL', KEYS[4], KEYS[6])
   local owner = redis.call('HGET', KEYS[1], 'owner')
   if owner then
     redis.call('ZREM', 'predq:owner:' .. owner .. ':active', redis.call('HGET', KEYS[1], 'id'))
@@ -58,9 +59,26 @@ end
 return 1
 """
 
+# Storing a succeeding job's results under the cache key noted for it, if
+# any, for what is left of the note's TTL (the cache TTL from submission).
+# Done here, before the job is seen to succeed, so a client that saw it
+# succeed and asks again gets a hit; and without reading the results back.
+_FILL_CACHE = """
+local function fill_cache()
+  local key = redis.call('GET', KEYS[6])
+  local ttl = redis.call('PTTL', KEYS[6])
+  if not key or ttl <= 0 then return end
+  local parts = {}
+  for i = 0, tonumber(redis.call('HGET', KEYS[1], 'total')) - 1 do
+    parts[#parts + 1] = redis.call('HGET', KEYS[2], i)
+  end
+  redis.call('SET', key, '[' .. table.concat(parts, ',') .. ']', 'PX', ttl)
+end
+"""
+
 # ARGV[3] chunk id, ARGV[4] n items, ARGV[5] n failed items, ARGV[6] error JSON
 # if every item failed, then index/result-JSON pairs. Returns the status after.
-COMPLETE_CHUNK = _FINISH_JOB + """
+COMPLETE_CHUNK = _FINISH_JOB + _FILL_CACHE + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return '' end
 if not is_live(status) then return status end
@@ -84,6 +102,7 @@ if failed >= done then
   finish_job('failed', ARGV[6])
   return 'failed'
 end
+fill_cache()
 finish_job('succeeded', '')
 return 'succeeded'
 """

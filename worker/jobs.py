@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from kombu.exceptions import OperationalError
@@ -23,6 +23,9 @@ from worker.job_ids import JobIds
 from worker.webhook_targets import WebhookTarget
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # worker.batching imports this module
+    from worker.batching import ChunkRef
 
 
 @contextmanager
@@ -79,11 +82,17 @@ class JobStore:
             "attempts": f"{base}:attempts",
             "deliveries": f"{base}:webhook",
             "channel": f"{base}:events",
+            "cache_key": f"{base}:cache-key",
         }
+
+    @classmethod
+    def cache_note_key(cls, job_id: str) -> str:
+        """Where the result-cache key of a job's results is noted until it succeeds."""
+        return cls._keys(job_id)["cache_key"]
 
     def _script_keys(self, job_id: str) -> tuple[list[str], str]:
         keys = self._keys(job_id)
-        names = ("job", "results", "chunks", "inputs", "attempts")
+        names = ("job", "results", "chunks", "inputs", "attempts", "cache_key")
         return [keys[name] for name in names], keys["channel"]
 
     def create(
@@ -92,10 +101,14 @@ class JobStore:
         owner: str,
         model_ref: str,
         total: int,
-        inputs: Sequence[bytes] = (),
+        inputs: Sequence[bytes | str] = (),
         webhook: WebhookTarget | None = None,
-    ) -> None:
-        """Record a new queued job (and its uploaded inputs) with the store's TTL."""
+    ) -> dict[str, Any]:
+        """Record a new queued job (and its inputs) with the store's TTL; return its document.
+
+        The document is built from what was written, not read back: a round
+        trip saved on every submit, and a true snapshot of the job as accepted.
+        """
         keys = self._keys(job_id)
         record = {
             **_webhook_fields(webhook),
@@ -117,6 +130,7 @@ class JobStore:
                 pipe.hset(keys["inputs"], mapping=dict(enumerate(inputs)))
                 pipe.expire(keys["inputs"], self.ttl)
             pipe.execute()
+        return document({k: str(v) for k, v in record.items()}, {})
 
     def create_cached(
         self,
@@ -125,8 +139,8 @@ class JobStore:
         model_ref: str,
         results: Sequence[Any],
         webhook: WebhookTarget | None = None,
-    ) -> None:
-        """Record a job answered from the result cache: already succeeded."""
+    ) -> dict[str, Any]:
+        """Record a job answered from the result cache, already succeeded; return its document."""
         keys = self._keys(job_id)
         now = utc_now()
         record = {
@@ -144,16 +158,18 @@ class JobStore:
             "attempts": 0,
             "cached": 1,
         }
+        encoded = {i: json.dumps(r) for i, r in enumerate(results)}
         with redis_errors():
             pipe = self.redis.pipeline()
             pipe.hset(keys["job"], mapping=record)
-            pipe.hset(keys["results"], mapping={i: json.dumps(r) for i, r in enumerate(results)})
+            pipe.hset(keys["results"], mapping=encoded)
             pipe.hincrby(job_scripts.FINISHED_COUNTS, f"{model_ref} {JobStatus.SUCCEEDED.value} ")
             pipe.expire(keys["job"], self.ttl)
             pipe.expire(keys["results"], self.ttl)
             pipe.execute()
         if webhook is not None:
             self._ended(job_id)
+        return document({k: str(v) for k, v in record.items()}, encoded)
 
     def inputs(self, job_id: str, start: int, stop: int) -> list[bytes | None]:
         """Uploaded inputs ``start..stop-1`` (None where they have expired)."""
@@ -167,19 +183,46 @@ class JobStore:
         past ``max_attempts`` (the job then fails: a poison input that keeps
         killing workers must not be retried forever).
         """
+        with redis_errors():
+            outcome = self._start_on(self.redis, job_id, chunk, worker, max_attempts)
+        return self._started(job_id, outcome)
+
+    def start_chunks(
+        self, chunks: Sequence[ChunkRef], worker: str, max_attempts: int
+    ) -> list[list[bytes | None] | None]:
+        """:meth:`start` every chunk and read its inputs, in one round trip.
+
+        One entry per chunk: its inputs (None where expired), or None for a
+        chunk that should not run.
+        """
+        with redis_errors():
+            pipe = self.redis.pipeline(transaction=False)
+            for c in chunks:
+                self._start_on(pipe, c.job_id, c.chunk, worker, max_attempts)
+                pipe.hmget(self._keys(c.job_id)["inputs"], list(range(c.start, c.stop)))
+            replies = pipe.execute()
+        return [
+            inputs if self._started(c.job_id, outcome) else None
+            for c, outcome, inputs in zip(chunks, replies[::2], replies[1::2])
+        ]
+
+    def _started(self, job_id: str, outcome: int) -> bool:
+        """Whether START's ``outcome`` lets a chunk run; 2 means it failed its job just now."""
+        if outcome == 2:
+            self._ended(job_id)
+        return outcome == 1
+
+    def _start_on(
+        self, client: Any, job_id: str, chunk: int, worker: str, max_attempts: int
+    ) -> Any:
         keys, channel = self._script_keys(job_id)
         too_many = error_json(
             "too_many_attempts",
             f"chunk {chunk} was started {max_attempts} times without finishing "
             "(the worker running it died each time)",
         )
-        with redis_errors():
-            outcome = self._start(
-                keys=keys, args=[channel, utc_now(), chunk, worker, max_attempts, too_many]
-            )
-        if outcome == 2:
-            self._ended(job_id)
-        return outcome == 1
+        args = [channel, utc_now(), chunk, worker, max_attempts, too_many]
+        return self._start(keys=keys, args=args, client=client)
 
     def complete_chunk(
         self, job_id: str, chunk: int, start: int, results: Sequence[dict[str, Any]]
@@ -188,21 +231,29 @@ class JobStore:
 
         A chunk delivered twice (after a worker crash) is counted once.
         """
-        keys, channel = self._script_keys(job_id)
-        failed = sum(1 for r in results if "error" in r)
-        pairs: list[Any] = []
-        for offset, result in enumerate(results):
-            pairs += [start + offset, json.dumps(result)]
+        return self.complete_chunks([(job_id, chunk, start, results)])[0]
+
+    def complete_chunks(
+        self, chunks: Sequence[tuple[str, int, int, Sequence[dict[str, Any]]]]
+    ) -> list[JobStatus | None]:
+        """:meth:`complete_chunk` for ``(job_id, chunk, start, results)`` each, in one round trip."""
         all_failed = error_json("all_items_failed", "every item of the job failed; see result")
         with redis_errors():
-            status = self._complete(
-                keys=keys,
-                args=[channel, utc_now(), chunk, len(results), failed, all_failed, *pairs],
-            )
-        after = JobStatus(status.decode()) if status else None
-        if after is not None and after.is_terminal:
-            self._ended(job_id)
-        return after
+            pipe = self.redis.pipeline(transaction=False)
+            for job_id, chunk, start, results in chunks:
+                keys, channel = self._script_keys(job_id)
+                failed = sum(1 for r in results if "error" in r)
+                pairs: list[Any] = []
+                for offset, result in enumerate(results):
+                    pairs += [start + offset, json.dumps(result)]
+                args = [channel, utc_now(), chunk, len(results), failed, all_failed, *pairs]
+                self._complete(keys=keys, args=args, client=pipe)
+            replies = pipe.execute()
+        statuses = [JobStatus(status.decode()) if status else None for status in replies]
+        for (job_id, *_), status in zip(chunks, statuses):
+            if status is not None and status.is_terminal:
+                self._ended(job_id)
+        return statuses
 
     def chunk_done(self, job_id: str, chunk: int) -> bool:
         """True once a chunk's results are recorded (here or by another worker)."""

@@ -23,7 +23,7 @@ from worker.job_ids import JobIds
 
 _LABELS = ("model", "version")
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
-_IMAGES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+_ITEMS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
 # attribute: (name, help, buckets); each histogram is labelled by model and version.
@@ -35,14 +35,14 @@ _HISTOGRAMS = {
     ),
     "run": (
         "predq_run_seconds",
-        "A worker's time predicting one unit of work (a tabular job, or one batch of "
-        "image chunks): model lookup, image decoding, the model's run.",
+        "A worker's time predicting one batch of chunks (rows or images of one or "
+        "more jobs): image decoding and the model's run.",
         _SECONDS,
     ),
     "batch": (
-        "predq_batch_images",
-        "Images classified in one forward pass (chunks of several jobs batched).",
-        _IMAGES,
+        "predq_batch_size",
+        "Rows or images predicted in one model call (chunks of several jobs batched).",
+        _ITEMS,
     ),
 }
 
@@ -75,10 +75,10 @@ class WorkerMetrics:
             self.queue_wait.labels(model, version).observe(max(0.0, time.time() - created))
 
     @contextmanager
-    def running(self, model: str, version: str, images: int | None = None) -> Iterator[None]:
-        """Time the work in the block; ``images``: the size of the batch it runs."""
-        if images is not None:
-            self.batch.labels(model, version).observe(images)
+    def running(self, model: str, version: str, batch: int | None = None) -> Iterator[None]:
+        """Time the work in the block; ``batch``: the items (rows or images) it predicts."""
+        if batch is not None:
+            self.batch.labels(model, version).observe(batch)
         with self.run.labels(model, version).time():
             yield
 

@@ -8,13 +8,12 @@ from typing import Any, TypeVar
 from celery.exceptions import SoftTimeLimitExceeded
 
 from models.errors import ModelError
+from worker.batching import ChunkRef
 from worker.errors import BrokerUnavailable, WorkerError
-from worker.documents import JobStatus
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-Compute = Callable[[Any], list[dict[str, Any]]]
 T = TypeVar("T")
 
 
@@ -40,8 +39,13 @@ def guarded(runtime: Runtime, job_ids: Sequence[str], compute: Callable[[], T]) 
     return None
 
 
+def record_chunks(runtime: Runtime, done: Sequence[tuple[ChunkRef, list[dict[str, Any]]]]) -> None:
+    """Store the results of chunks in one round trip (which also fills the result cache)."""
+    runtime.jobs.complete_chunks([(c.job_id, c.chunk, c.start, r) for c, r in done])
+
+
 def is_live(runtime: Runtime, job_id: str, chunk: int, worker: str) -> bool:
-    """Count an attempt at a chunk and mark its job running.
+    """Count an attempt at a chunk run on its own and mark its job running.
 
     False (and a log line) if the job is cancelled, over or gone, the chunk
     is already done, or the chunk was started too often (its job then fails).
@@ -50,40 +54,3 @@ def is_live(runtime: Runtime, job_id: str, chunk: int, worker: str) -> bool:
         return True
     log.info("skipping chunk %s of job %s: nothing left to do", chunk, job_id)
     return False
-
-
-def run_chunk(
-    runtime: Runtime,
-    job_id: str,
-    model: str,
-    version: str,
-    chunk: int,
-    start: int,
-    compute: Compute,
-    worker: str,
-) -> None:
-    """Run ``compute(predictor)`` for one chunk and record its results.
-
-    Cancelled, finished or expired jobs and finished chunks are skipped, a
-    chunk started too often fails its job, and a redelivered chunk is counted
-    once by the job store.
-    """
-    if not is_live(runtime, job_id, chunk, worker):
-        return
-    runtime.metrics.started(model, version, job_id)
-    with runtime.metrics.running(model, version):
-        results = guarded(
-            runtime,
-            [job_id],
-            lambda: compute(runtime.models.get(runtime.store.get(model, version))),
-        )
-    if results is not None:
-        record_chunk(runtime, job_id, chunk, start, results)
-
-
-def record_chunk(
-    runtime: Runtime, job_id: str, chunk: int, start: int, results: list[dict[str, Any]]
-) -> None:
-    """Store a chunk's results; the chunk that ends a job well fills the result cache."""
-    if runtime.jobs.complete_chunk(job_id, chunk, start, results) is JobStatus.SUCCEEDED:
-        runtime.cache.fill(job_id, runtime.jobs.get(job_id)["result"])

@@ -11,7 +11,6 @@ from celery import Celery
 from models.serving import LoadedModels
 from models.store import ModelStore
 from worker.batching import PendingChunks
-from worker.cache import ResultCache
 from worker.jobs import JobStore
 from worker.metrics import WorkerMetrics
 from worker.settings import TABULAR_QUEUE, TRAINING_QUEUE, VISION_QUEUE, Settings
@@ -31,7 +30,6 @@ class Runtime:
     settings: Settings
     store: ModelStore
     jobs: JobStore
-    cache: ResultCache
     pending: PendingChunks
     models: LoadedModels
     metrics: WorkerMetrics
@@ -56,7 +54,6 @@ def get_runtime(app: Celery) -> Runtime:
             settings=settings,
             store=store,
             jobs=jobs,
-            cache=ResultCache(jobs.redis, settings.cache_ttl),
             pending=PendingChunks(jobs.redis, settings.job_ttl),
             models=LoadedModels(store, settings.serving),
             metrics=WorkerMetrics(),

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from models.serving import ServingOptions
+from models.serving import ServingOptions, default_decode_threads
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 TABULAR_QUEUE = "tabular"
@@ -92,6 +92,9 @@ class Settings:
     # A worker serves Prometheus metrics on this port; None: no metrics server.
     metrics_port: int | None = None
     vision_batch: BatchLimits = BatchLimits()
+    # Rows are cheap to predict together and a lone iris row should not wait:
+    # bigger batches, shorter wait than images.
+    tabular_batch: BatchLimits = BatchLimits(max_batch_size=256, max_delay_ms=1.0)
     serving: ServingOptions = ServingOptions()
     webhooks: WebhookSettings = WebhookSettings()
 
@@ -109,6 +112,10 @@ class Settings:
                 "PREDQ_WEBHOOK_BACKOFF_MAX must be below PREDQ_VISIBILITY_TIMEOUT "
                 f"({self.webhooks.backoff_max:g} >= {self.visibility_timeout})"
             )
+
+    def batch_limits(self, queue: str) -> BatchLimits:
+        """The batching limits of the workers of ``queue`` (tabular or vision)."""
+        return self.vision_batch if queue == VISION_QUEUE else self.tabular_batch
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,10 +142,15 @@ class Settings:
                 max_batch_size=int(env.get("PREDQ_VISION_MAX_BATCH_SIZE", 64)),
                 max_delay_ms=float(env.get("PREDQ_VISION_MAX_DELAY_MS", 2)),
             ),
+            tabular_batch=BatchLimits(
+                max_batch_size=int(env.get("PREDQ_TABULAR_MAX_BATCH_SIZE", 256)),
+                max_delay_ms=float(env.get("PREDQ_TABULAR_MAX_DELAY_MS", 1)),
+            ),
             serving=ServingOptions(
                 device=env.get("PREDQ_DEVICE", "auto"),
                 max_pixels=int(env.get("PREDQ_MAX_IMAGE_PIXELS", 40_000_000)),
                 torch_threads=int(threads) if threads else None,
+                decode_threads=int(env.get("PREDQ_DECODE_THREADS", default_decode_threads())),
             ),
             webhooks=WebhookSettings(
                 secret=env.get("PREDQ_WEBHOOK_SECRET", ""),

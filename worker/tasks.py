@@ -5,11 +5,10 @@ import os
 
 from celery import Task, shared_task
 
-from worker.batch_runner import run_image_chunk
+from worker.batch_runner import TABULAR, VISION, BatchKind, run_batched
 from worker.batching import ChunkRef
 from worker.config import DELIVER_WEBHOOK, PREDICT_IMAGES, PREDICT_ROWS, TRAIN_MODEL
 from worker.errors import BrokerUnavailable
-from worker.runner import run_chunk
 from worker.runtime import get_runtime
 from worker.training import run_training
 from worker.webhooks import deliver
@@ -29,22 +28,24 @@ _RETRY = {
 }
 
 
+def _predict(task: Task, kind: BatchKind, model: str, version: str, chunk: ChunkRef) -> None:
+    run_batched(get_runtime(task.app), kind, model, version, chunk, _worker(task))
+
+
 @shared_task(name=PREDICT_ROWS, **_RETRY)
-def predict_rows(self: Task, job_id: str, model: str, version: str, rows: list[list[float]]) -> None:
-    """Predict tabular ``rows`` (already validated by the API) for a job."""
-    run_chunk(
-        get_runtime(self.app), job_id, model, version, 0, 0, lambda p: p.predict(rows), _worker(self)
-    )
+def predict_rows(
+    self: Task, job_id: str, model: str, version: str, chunk: int, start: int, stop: int
+) -> None:
+    """Predict the job's stored rows ``start..stop-1``, batched with other jobs' rows."""
+    _predict(self, TABULAR, model, version, ChunkRef(job_id, chunk, start, stop))
 
 
 @shared_task(name=PREDICT_IMAGES, **_RETRY)
 def predict_images(
     self: Task, job_id: str, model: str, version: str, chunk: int, start: int, stop: int
 ) -> None:
-    """Classify the job's uploaded images ``start..stop-1``, batched with other jobs'."""
-    run_image_chunk(
-        get_runtime(self.app), model, version, ChunkRef(job_id, chunk, start, stop), _worker(self)
-    )
+    """Classify the job's uploaded images ``start..stop-1``, batched with other jobs' images."""
+    _predict(self, VISION, model, version, ChunkRef(job_id, chunk, start, stop))
 
 
 @shared_task(name=DELIVER_WEBHOOK, **_RETRY)

@@ -5,7 +5,7 @@ from typing import Any
 
 from models.manifest import Manifest
 from worker.errors import InputsExpired
-from worker.runner import guarded, is_live, record_chunk
+from worker.runner import guarded, is_live
 from worker.runtime import Runtime
 
 
@@ -42,4 +42,4 @@ def run_training(runtime: Runtime, job_id: str, model: str, worker: str) -> None
 
     manifest = guarded(runtime, [job_id], compute)
     if manifest is not None:
-        record_chunk(runtime, job_id, 0, 0, [training_result(manifest)])
+        runtime.jobs.complete_chunk(job_id, 0, 0, [training_result(manifest)])

@@ -71,6 +71,8 @@ class Stack:
             "PREDQ_WEBHOOK_TIMEOUT": str(s.webhooks.timeout),
             "PREDQ_WEBHOOK_ALLOWED_HOSTS": ",".join(s.webhooks.allowed_hosts),
             "PREDQ_WEBHOOK_ALLOW_PRIVATE": "1" if s.webhooks.allow_private else "",
+            "PREDQ_TABULAR_MAX_BATCH_SIZE": str(self.settings.tabular_batch.max_batch_size),
+            "PREDQ_TABULAR_MAX_DELAY_MS": str(self.settings.tabular_batch.max_delay_ms),
         }
 
     def start_worker(self, queues: str, metrics_port: int = 0) -> subprocess.Popen[bytes]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import pickle
 import shutil
@@ -10,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skops.io
+from PIL import Image
 from sklearn import datasets
 from sklearn.preprocessing import FunctionTransformer
 
 from models import IntegrityError, ModelStore
+from models.cnn import PARALLEL_DECODE_BYTES
 from models.manifest import sha256_of
 from models.serving import LoadedModels, ServingOptions
 from models.tabular import load
@@ -59,6 +62,28 @@ def test_cnn_classifies_digits_and_isolates_a_bad_image(
     accuracy = np.mean([r["label"] == label for r, (_, label) in zip(good, digit_pngs)])
     assert accuracy >= 0.9
     assert all(sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-4) for r in good)
+
+
+def test_large_images_decoded_on_threads_classify_as_in_one_thread(
+    model_store: ModelStore, digit_pngs: list[tuple[bytes, int]]
+) -> None:
+    manifest = model_store.get("digits-cnn")
+    threaded = LoadedModels(model_store, ServingOptions(device="cpu", decode_threads=2)).get(manifest)
+    serial = LoadedModels(model_store, ServingOptions(device="cpu", decode_threads=1)).get(manifest)
+    # Noisy 256x256 photos compress badly: large enough to be decoded on threads.
+    rng = np.random.default_rng(0)
+    blobs = []
+    for png, _ in digit_pngs[:6]:
+        image = Image.open(io.BytesIO(png)).convert("RGB").resize((256, 256))
+        noisy = np.asarray(image, dtype=np.int16) + rng.integers(-8, 8, (256, 256, 3))
+        buffer = io.BytesIO()
+        Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).save(buffer, format="PNG")
+        blobs.append(buffer.getvalue())
+    blobs.insert(2, blobs[0][:100])  # truncated: fails alone, on its thread
+    assert sum(map(len, blobs)) >= PARALLEL_DECODE_BYTES * len(blobs)
+    results = threaded.predict_images(blobs)
+    assert results[2]["error"]["code"] == "invalid_image"
+    assert results == serial.predict_images(blobs)
 
 
 def test_cuda_request_without_a_gpu_is_a_clear_error(model_store: ModelStore) -> None:

@@ -6,6 +6,8 @@ import redis
 from models.validation import validate_instances
 from models.store import ModelStore
 from worker.cache import ResultCache, images_digest, rows_digest
+from worker.documents import JobStatus
+from worker.jobs import JobStore
 
 
 def test_rows_digest_is_of_the_validated_numbers(model_store: ModelStore) -> None:
@@ -22,10 +24,14 @@ def test_images_digest_keeps_image_boundaries_and_order() -> None:
     assert images_digest([b"a", b"b"]) == images_digest([b"a", b"b"])
 
 
-def test_results_expire_with_the_ttl(redis_client: redis.Redis) -> None:
-    cache = ResultCache(redis_client, ttl=7)
+def test_a_succeeding_job_fills_its_noted_key_until_the_ttl(redis_client: redis.Redis) -> None:
+    cache, jobs = ResultCache(redis_client, ttl=7), JobStore(redis_client, ttl=60)
     key = cache.key("alice", "iris-tree@1", rows_digest([[1.0, 2.0, 3.0, 4.0]]))
-    cache.remember("job-1", key)
-    cache.fill("job-1", [{"label": 0}])
-    assert cache.lookup("iris-tree@1", key) == [{"label": 0}]
+    job_id = jobs.ids.new("alice")
+    jobs.create(job_id, "alice", "iris-tree@1", total=3)
+    cache.remember(job_id, key)
+    jobs.complete_chunk(job_id, 1, 1, [{"label": 1}, {"label": 2}])
+    assert cache.lookup("iris-tree@1", key) is None  # not yet succeeded
+    assert jobs.complete_chunk(job_id, 0, 0, [{"label": 0}]) is JobStatus.SUCCEEDED
+    assert cache.lookup("iris-tree@1", key) == [{"label": 0}, {"label": 1}, {"label": 2}]
     assert 0 < redis_client.ttl(key) <= 7

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from worker.config import celery_config
-from worker.settings import Settings
+from worker.settings import BatchLimits, Settings
 
 
 def test_one_redis_url_sets_broker_and_job_store() -> None:
@@ -47,3 +47,12 @@ def test_vision_batching_limits_come_from_the_environment() -> None:
 def test_worker_metrics_are_off_unless_a_port_is_set() -> None:
     assert Settings.from_env({}).metrics_port is None
     assert Settings.from_env({"PREDQ_METRICS_PORT": "9100"}).metrics_port == 9100
+
+
+def test_each_queue_has_its_own_batching_limits() -> None:
+    settings = Settings.from_env(
+        {"PREDQ_TABULAR_MAX_BATCH_SIZE": "512", "PREDQ_TABULAR_MAX_DELAY_MS": "0.5"}
+    )
+    assert settings.batch_limits("tabular") == BatchLimits(512, 0.5)
+    assert settings.batch_limits("vision") == Settings().vision_batch
+    assert Settings.from_env({"PREDQ_DECODE_THREADS": "3"}).serving.decode_threads == 3
