@@ -42,8 +42,10 @@ _VERSION = {"description": "A version of the model; the latest when left out.", 
 class WebhookFieldsSchema(Schema):
     """The optional webhook of a submit, JSON or multipart (see the README's Webhooks)."""
 
-    # Its length and form are worker/webhook_targets.py's checks, shared with delivery.
     webhook = fields.String(
+        # The rest of the checks (scheme, host, address) are worker/webhook_targets.py's.
+        validate=validate.Length(max=2048, error="the webhook URL is longer than {max} characters"),
+        error_messages={"invalid": "must be a URL string"},
         metadata={
             "description": "An http(s) URL to POST the finished job to, signed as Standard "
             "Webhooks asks (webhook-id, webhook-timestamp, webhook-signature).",
@@ -58,7 +60,6 @@ class WebhookFieldsSchema(Schema):
             "example": ["completed", "failed"],
         },
     )
-
 
 
 class TabularJobRequestSchema(WebhookFieldsSchema):
@@ -187,6 +188,31 @@ class ItemResultSchema(Answer):
     error = fields.Nested(ErrorDetailSchema, metadata={"description": "This item failed; the others did not."})
 
 
+class DeliverySchema(Answer):
+    """One attempt to deliver a job's webhook."""
+
+    attempt = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    status_code = fields.Integer(allow_none=True, metadata={"description": "The receiver's answer."})
+    error = fields.String(allow_none=True)
+    next_retry_at = fields.DateTime(metadata={"description": "When a failed attempt is retried."})
+
+
+class JobWebhookSchema(Answer):
+    """A job's webhook and its delivery log."""
+
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    state = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "null until the job ends with one of its events; then scheduled, "
+            "retrying, delivered or failed.",
+        },
+    )
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True)
+
+
 class JobSchema(Answer):
     """A job document."""
 
@@ -205,6 +231,7 @@ class JobSchema(Answer):
     )
     error = fields.Nested(ErrorDetailSchema, allow_none=True, metadata={"description": "Why the job failed."})
     cached = fields.Boolean(required=True, metadata={"description": "Answered from the result cache."})
+    webhook = fields.Nested(JobWebhookSchema, allow_none=True, metadata={"description": "Null without one."})
 
 
 class ManifestSchema(Answer):

@@ -59,7 +59,7 @@ def test_events_can_be_chosen_and_include_cancelled(
         ({"webhook": "http://hooks.example.com:99999/"}, "not a valid URL"),
         ({"webhook": "https://user:pw@hooks.example.com/"}, "credentials"),
         ({"webhook": "https://hooks.example.com/" + "a" * 2048}, "longer than"),
-        ({"webhook": 42}, "Not a valid string"),
+        ({"webhook": 42}, "URL string"),
         ({"webhook": "https://hooks.example.com/", "webhook_events": ["done"]}, "done"),
         ({"webhook": "https://hooks.example.com/", "webhook_events": []}, "must name some"),
         ({"webhook": "https://hooks.example.com/", "webhook_events": "completed"}, "list"),
