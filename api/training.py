@@ -3,21 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, request, url_for
-from flask_smorest import Blueprint
+from flask import Response, current_app, g, jsonify, request, url_for
 from marshmallow import Schema, fields, validate
 
-from api.auth import authenticate
 from api.errors import UnprocessableInput, UnsupportedMediaType
 from api.inputs import is_multipart
+from api.openapi import Blueprint
+from api.schemas import JobSchema
 from api.services import Services, services
 from models.estimators import Estimator, training_base
 from models.training_data import TrainingData, TrainingLimits, check_training_data, read_csv
 
 bp = Blueprint(
-    "training", __name__, url_prefix="/v1", description="Fit new model versions on posted data"
+    "training", __name__, url_prefix="/v1", api_key=True, description="Fit new model versions on posted data"
 )
-bp.before_request(authenticate)
 
 
 class TrainOptions(Schema):
@@ -84,25 +83,37 @@ class TrainUpload(TrainForm):
 
 
 @bp.post("/models/<name>/train")
-@bp.arguments(TrainJson, required=False)
-@bp.doc(requestBody={"content": {"multipart/form-data": {"schema": TrainUpload}}})
-@bp.response(202, description="the training job; its result names the new version")
-def train(body: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """Fit a new version of ``name`` (or a new model) on JSON rows or a CSV upload.
+@bp.doc(
+    requestBody={
+        "required": True,
+        "content": {"application/json": {"schema": TrainJson}, "multipart/form-data": {"schema": TrainUpload}},
+    }
+)
+@bp.response(202, JobSchema, description="The training job; its result names the new version.")
+@bp.errors(400, 404, 413, 415, 422, 429, 503)
+def train(name: str) -> Response:
+    """Train a model version
 
-    Everything is checked here; the fit runs as a job on the ``training``
-    queue and publishes the version when it succeeds.
+    Fit a new version of `name` (or a new model, given `estimator`) on JSON
+    rows and targets or a CSV upload. Everything is checked here; the fit
+    runs as a job on the `training` queue and publishes the version when it
+    succeeds.
     """
     svc = services()
     limits = TrainingLimits(max_rows=current_app.config["PREDQ_MAX_TRAINING_ROWS"])
+    # Parsed here, not by a decorator: the body is JSON or a form, and the
+    # strict JSON parser refuses anything else with a 415.
     if is_multipart(request):
         data = _csv_data(svc, name, limits)
     elif request.is_json:
-        data = _json_data(svc, name, body, limits)
+        data = _json_data(svc, name, bp.ARGUMENTS_PARSER.parse(TrainJson, request, location="json"), limits)
     else:
         raise UnsupportedMediaType("send JSON rows and targets, or multipart/form-data with a CSV 'file'")
     job = svc.dispatcher.submit_training(g.owner, name, data.to_json())
-    return job, {"Location": url_for("jobs.get_job", job_id=job["id"])}
+    response = jsonify(job)
+    response.status_code = 202
+    response.headers["Location"] = url_for("jobs.get_job", job_id=job["id"])
+    return response
 
 
 def _json_data(svc: Services, name: str, body: dict[str, Any], limits: TrainingLimits) -> TrainingData:

@@ -248,12 +248,15 @@ class JobStore:
                     pairs += [start + offset, json.dumps(result)]
                 args = [channel, utc_now(), chunk, len(results), failed, all_failed, *pairs]
                 self._complete(keys=keys, args=args, client=pipe)
+                # In the same round trip: the claim only takes a job that has
+                # just ended with a webhook due, so jobs without one cost nothing.
+                self._claim_on(pipe, job_id)
             replies = pipe.execute()
-        statuses = [JobStatus(status.decode()) if status else None for status in replies]
-        for (job_id, *_), status in zip(chunks, statuses):
-            if status is not None and status.is_terminal:
-                self._ended(job_id)
-        return statuses
+        step = 1 if self.notify is None else 2
+        for (job_id, *_), claimed in zip(chunks, replies[1::step]):
+            if claimed:
+                self._notify(job_id)
+        return [JobStatus(status.decode()) if status else None for status in replies[::step]]
 
     def chunk_done(self, job_id: str, chunk: int) -> bool:
         """True once a chunk's results are recorded (here or by another worker)."""
@@ -271,12 +274,20 @@ class JobStore:
 
     def _ended(self, job_id: str) -> None:
         """Schedule the webhook of a job that just ended, if it has one due (once)."""
-        if self.notify is None:
-            return
-        keys = self._keys(job_id)
         with redis_errors():
-            claimed = self._claim_webhook(keys=[keys["job"], keys["deliveries"]])
-        if not claimed:
+            claimed = self._claim_on(self.redis, job_id)
+        if claimed:
+            self._notify(job_id)
+
+    def _claim_on(self, client: Any, job_id: str) -> Any:
+        """Claim a job's due webhook on ``client`` (a pipeline too); nothing without ``notify``."""
+        if self.notify is None:
+            return None
+        keys = self._keys(job_id)
+        return self._claim_webhook(keys=[keys["job"], keys["deliveries"]], client=client)
+
+    def _notify(self, job_id: str) -> None:
+        if self.notify is None:
             return
         try:
             self.notify(job_id)
