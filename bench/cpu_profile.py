@@ -19,7 +19,7 @@ from pathlib import Path
 
 import redis
 
-from bench.__main__ import PREDQ_HEADERS, iris_rows
+from bench.scenarios import CLIENTS, iris_rows
 from bench.load import Workload, run_load
 from bench.systems import start_predq
 from models.store import ModelStore
@@ -84,7 +84,8 @@ def main() -> int:
                 ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
                 for role in ("web", "worker-tabular")
             }
-            workload = Workload("/v1/models/iris-tree/jobs", rows=iris_rows(500), headers=PREDQ_HEADERS)
+            _, headers, _ = CLIENTS["predq-wait"]
+            workload = Workload("/v1/models/iris-tree/jobs", rows=iris_rows(500), headers=headers)
             result = run_load(system.url, workload, args.clients, args.duration)
             after = system.cpu_seconds()
             for spy in spies.values():
