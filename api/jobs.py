@@ -30,7 +30,7 @@ bp = Blueprint("jobs", __name__, url_prefix="/v1", api_key=True, description="Su
 
 JSON, MULTIPART = "application/json", "multipart/form-data"
 _BODIES = {JSON: TabularJobRequestSchema, MULTIPART: ImageJobRequestSchema}
-_JOB_HEADERS = {
+JOB_HEADERS = {
     "Location": {"description": "The job's URL.", "schema": {"type": "string"}},
     "Idempotent-Replayed": {
         "description": "`true` when an Idempotency-Key replayed an earlier job.",
@@ -38,7 +38,7 @@ _JOB_HEADERS = {
     },
 }
 _WAITED_HEADERS = {
-    **_JOB_HEADERS,
+    **JOB_HEADERS,
     "Preference-Applied": {"description": "The `wait=N` honoured.", "schema": {"type": "string"}},
 }
 
@@ -56,7 +56,7 @@ def submit_endpoint(blueprint: Blueprint, *media: str) -> Callable[[View], View]
                 200, schema=JobSchema, success=True, headers=_WAITED_HEADERS,
                 description="The finished job: `Prefer: wait=N` and it finished in time.",
             ),
-            blueprint.response(202, JobSchema, headers=_JOB_HEADERS, description="The job, accepted."),
+            blueprint.response(202, JobSchema, headers=JOB_HEADERS, description="The job, accepted."),
             blueprint.doc(
                 requestBody={"required": True, "content": {m: {"schema": _BODIES[m]} for m in media}}
             ),

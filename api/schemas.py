@@ -117,7 +117,21 @@ class WaitQuerySchema(Schema):
     )
 
 
-class SubmitHeadersSchema(Schema):
+class IdempotencyHeadersSchema(Schema):
+    """``Idempotency-Key``: what makes retrying a POST that creates a job safe."""
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=255),
+        metadata={
+            "description": "Retrying with the same key and body returns the first job (with "
+            "`Idempotent-Replayed: true`); the same key with another body is a 422, and one whose "
+            "first request is still being accepted a 409. Keys are per API key.",
+        },
+    )
+
+
+class SubmitHeadersSchema(IdempotencyHeadersSchema):
     """The request headers a submit honours."""
 
     prefer = fields.String(
@@ -127,15 +141,6 @@ class SubmitHeadersSchema(Schema):
             "PREDQ_MAX_WAIT) and answer 200 with the job if it finished by then. A preference "
             "that cannot be honoured is ignored.",
             "example": "wait=10",
-        },
-    )
-    idempotency_key = fields.String(
-        data_key="Idempotency-Key",
-        validate=validate.Length(min=1, max=255),
-        metadata={
-            "description": "Retrying with the same key and body returns the first job (with "
-            "`Idempotent-Replayed: true`); the same key with another body is a 422, and one whose "
-            "first request is still being accepted a 409. Keys are per API key.",
         },
     )
     cache_control = fields.String(

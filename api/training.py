@@ -9,7 +9,8 @@ from marshmallow import Schema, fields, validate
 from api.errors import UnprocessableInput, UnsupportedMediaType
 from api.inputs import is_multipart
 from api.openapi import Blueprint
-from api.schemas import JobSchema
+from api.jobs import JOB_HEADERS
+from api.schemas import IdempotencyHeadersSchema, JobSchema
 from api.services import Services, services
 from models.estimators import Estimator, training_base
 from models.training_data import TrainingData, TrainingLimits, check_training_data, read_csv
@@ -89,9 +90,12 @@ class TrainUpload(TrainForm):
         "content": {"application/json": {"schema": TrainJson}, "multipart/form-data": {"schema": TrainUpload}},
     }
 )
-@bp.response(202, JobSchema, description="The training job; its result names the new version.")
-@bp.errors(400, 404, 413, 415, 422, 429, 503)
-def train(name: str) -> Response:
+@bp.response(
+    202, JobSchema, headers=JOB_HEADERS, description="The training job; its result names the new version."
+)
+@bp.errors(400, 404, 409, 413, 415, 422, 429, 503)
+@bp.arguments(IdempotencyHeadersSchema, location="headers", arg_name="headers", error_status_code=400)
+def train(name: str, headers: dict[str, Any]) -> Response:
     """Train a model version
 
     Fit a new version of `name` (or a new model, given `estimator`) on JSON
@@ -109,10 +113,14 @@ def train(name: str) -> Response:
         data = _json_data(svc, name, bp.ARGUMENTS_PARSER.parse(TrainJson, request, location="json"), limits)
     else:
         raise UnsupportedMediaType("send JSON rows and targets, or multipart/form-data with a CSV 'file'")
-    job = svc.dispatcher.submit_training(g.owner, name, data.to_json())
+    job, replayed = svc.dispatcher.submit_training(
+        g.owner, name, data.to_json(), headers.get("idempotency_key")
+    )
     response = jsonify(job)
     response.status_code = 202
     response.headers["Location"] = url_for("jobs.get_job", job_id=job["id"])
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 

@@ -82,6 +82,7 @@ class Client:
         targets: Sequence[float | int | str] | None = None,
         csv: Path | str | None = None,
         target: str = "target",
+        idempotency_key: str | None = None,
         **options: Any,
     ) -> Job:
         """Queue the fit of a new version of ``model`` on ``rows`` and ``targets``,
@@ -89,6 +90,8 @@ class Client:
 
         ``options``: ``estimator`` (required for a new model), ``version``,
         ``holdout``. The finished job's result is one :class:`TrainingResult`.
+        Like :meth:`submit`, it carries an ``Idempotency-Key`` so a retry
+        never queues a second fit.
         """
         if (csv is None) == (rows is None or targets is None):
             raise ValueError("give either rows and targets, or csv")
@@ -100,7 +103,8 @@ class Client:
         else:
             upload = ("file", (Path(csv).name, Path(csv).read_bytes(), "text/csv"))
             request = {"files": [upload], "data": {"target": target, **options}}
-        return Job.from_document(self._transport.request("POST", path, **request))
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        return Job.from_document(self._transport.request("POST", path, headers=headers, **request))
 
     def get(self, job_id: str) -> Job:
         """The job as it is now."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -78,22 +79,59 @@ class Dispatcher:
 
     def submit(self, submission: Submission) -> tuple[dict[str, Any], bool]:
         """Accept a job; return its document and whether it is an idempotent replay."""
-        owner, key = submission.owner, submission.idempotency_key
+
+        def accept(job_id: str) -> dict[str, Any]:
+            job = self._answer_from_cache(job_id, submission)
+            if job is None:
+                self.admission.admit(submission.owner, job_id)
+                job = self._enqueue(job_id, submission)
+            return job
+
+        return self._accept(
+            submission.owner, submission.idempotency_key, submission.fingerprint, accept
+        )
+
+    def submit_training(
+        self, owner: str, model: str, data: bytes, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Accept a training job for ``model``; ``data`` is its checked training data.
+
+        The data is stored with the job, like uploaded images, so the message
+        stays small and the data is freed when the job ends. Returns the job
+        and whether ``idempotency_key`` replayed an earlier one.
+        """
+
+        def accept(job_id: str) -> dict[str, Any]:
+            self.admission.admit(owner, job_id)
+            job = self.jobs.create(job_id, owner, model, 1, [data])
+            with self._publishing(job_id):
+                self.celery.send_task(TRAIN_MODEL, args=[job_id, model], task_id=job_id)
+            return job
+
+        def fingerprint() -> str:
+            return f"train:{model}:{hashlib.sha256(data).hexdigest()}"
+
+        return self._accept(owner, idempotency_key, fingerprint, accept)
+
+    def _accept(
+        self,
+        owner: str,
+        key: str | None,
+        fingerprint: Callable[[], str],
+        accept: Callable[[str], dict[str, Any]],
+    ) -> tuple[dict[str, Any], bool]:
+        """``accept(job_id)`` once per ``key``: a retry with the same key gets the first job."""
         job_id = self.jobs.ids.new(owner)
         if key:
-            held = self.admission.claim(owner, key, submission.fingerprint(), job_id)
+            held = self.admission.claim(owner, key, fingerprint(), job_id)
             if held is not None:
                 return self._replay(held, owner), True
         try:
-            job = self._answer_from_cache(job_id, submission)
-            if job is None:
-                self.admission.admit(owner, job_id)
-                job = self._enqueue(job_id, submission)
+            return accept(job_id), False
         except WorkerError:
             if key:
                 self.admission.release(owner, key)
             raise
-        return job, False
 
     def _replay(self, job_id: str, owner: str) -> dict[str, Any]:
         try:
@@ -143,19 +181,6 @@ class Dispatcher:
                     task_id=f"{job_id}.{c.chunk}",
                     producer=producer,
                 )
-        return job
-
-    def submit_training(self, owner: str, model: str, data: bytes) -> dict[str, Any]:
-        """Accept a training job for ``model``; ``data`` is its checked training data.
-
-        The data is stored with the job, like uploaded images, so the message
-        stays small and the data is freed when the job ends.
-        """
-        job_id = self.jobs.ids.new(owner)
-        self.admission.admit(owner, job_id)
-        job = self.jobs.create(job_id, owner, model, 1, [data])
-        with self._publishing(job_id):
-            self.celery.send_task(TRAIN_MODEL, args=[job_id, model], task_id=job_id)
         return job
 
     @contextmanager

@@ -121,3 +121,19 @@ def test_accepted_training_is_a_queued_job_of_its_key(
     assert response.headers["Location"] == f"/v1/jobs/{job['id']}"
     assert client.get(response.headers["Location"], headers=bearer("alice")).get_json() == job
     assert client.get(response.headers["Location"], headers=bearer("bob")).status_code == 404
+
+
+def test_a_retry_with_the_same_idempotency_key_gets_the_first_job(
+    keyed_client: Callable[..., FlaskClient], bearer: Callable
+) -> None:
+    client = keyed_client()
+    headers = {**bearer("alice"), "Idempotency-Key": "fit-once"}
+    first = client.post("/v1/models/iris-svm/train", json=IRIS_BODY, headers=headers)
+    again = client.post("/v1/models/iris-svm/train", json=IRIS_BODY, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = {**IRIS_BODY, "holdout": 0.1}
+    refused = client.post("/v1/models/iris-svm/train", json=other, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "idempotency_key_reused"
