@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError
 from worker import job_scripts
 from worker.documents import JobStatus, document, error_json, lost_document, utc_now
 from worker.errors import BrokerUnavailable, JobFinished, JobNotFound
+from worker.job_events import RECHECK_S, JobEvents
 from worker.job_ids import JobIds
 from worker.webhook_targets import WebhookTarget
 
@@ -57,6 +58,7 @@ class JobStore:
         self.ttl = ttl
         self.ids = JobIds(secret)
         self.notify = notify
+        self.events = JobEvents(client, self._keys("*")["channel"])
         self._start = client.register_script(job_scripts.START)
         self._complete = client.register_script(job_scripts.COMPLETE_CHUNK)
         self._finish = client.register_script(job_scripts.FINISH)
@@ -355,24 +357,21 @@ class JobStore:
     def wait(self, job_id: str, timeout: float, owner: str | None = None) -> dict[str, Any]:
         """The job document once it is terminal, or after ``timeout`` seconds.
 
-        Subscribes to the job's channel before reading the record, so a job
-        that finishes in between is not missed; blocks on the socket, never
-        in a sleep loop.
+        Watches the job's channel before reading the record, so a job that
+        finishes in between is not missed; wakes on the job's message (the
+        process's one listener, :mod:`worker.job_events`), never on a timer,
+        but for a re-read every ``RECHECK_S`` in case a message was lost.
         """
         deadline = time.monotonic() + timeout
-        with redis_errors():
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self._keys(job_id)["channel"])
+        with self.events.watching(self._keys(job_id)["channel"]) as changed:
+            document = self.get(job_id, owner)
+            while not JobStatus(document["status"]).is_terminal:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                changed.wait(min(remaining, RECHECK_S))
+                changed.clear()
                 document = self.get(job_id, owner)
-                while not JobStatus(document["status"]).is_terminal:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    if pubsub.get_message(timeout=remaining) is not None:
-                        document = self.get(job_id, owner)
-            finally:
-                pubsub.close()
         return document
 
     def finished_counts(self) -> dict[tuple[str, str, str], int]:

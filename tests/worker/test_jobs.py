@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -82,6 +83,33 @@ def test_wait_returns_when_another_process_finishes_the_job(jobs: JobStore) -> N
     doc = jobs.wait(job_id, timeout=30)
     finisher.join()
     assert doc["status"] == "succeeded" and doc["result"] == [OK]
+
+
+def test_concurrent_waits_share_one_redis_connection_and_each_wakes(
+    jobs: JobStore, redis_client: redis.Redis
+) -> None:
+    def subscribers() -> int:
+        return sum(1 for c in redis_client.client_list() if int(c["psub"]) or int(c["sub"]))
+
+    before = subscribers()  # other tests' stores keep their listeners
+    job_ids = [new_job(jobs, 1) for _ in range(8)]
+    docs: dict[str, dict] = {}
+    waiters = [
+        threading.Thread(target=lambda j=j: docs.update({j: jobs.wait(j, timeout=30)}))
+        for j in job_ids
+    ]
+    for waiter in waiters:
+        waiter.start()
+    started = time.monotonic()
+    while sum(1 for w in jobs.events._waiters.values() for _ in w) < len(job_ids):
+        assert time.monotonic() - started < 10, "the waiters never registered"
+        time.sleep(0.01)
+    assert subscribers() == before + 1  # one listener for every waiter of this store
+    for job_id in job_ids:
+        jobs.complete_chunk(job_id, 0, 0, [OK])
+    for waiter in waiters:
+        waiter.join(timeout=10)
+    assert {j: d["status"] for j, d in docs.items()} == dict.fromkeys(job_ids, "succeeded")
 
 
 def test_wait_gives_up_after_its_timeout_with_the_live_document(jobs: JobStore) -> None:
