@@ -19,7 +19,7 @@ from models import images
 from models.errors import InvalidInput, ModelError
 from models.manifest import Manifest
 from models.serving import ServingOptions
-from models.results import classification_result
+from models.results import classification_result, error_result
 
 ARTIFACT = "model.safetensors"
 # Below this mean upload size, decoding on threads is slower than in a loop:
@@ -112,7 +112,7 @@ class ImagePredictor:
         try:
             return images.decode(data, self.schema, self.max_pixels)
         except InvalidInput as exc:
-            return {"error": {"code": exc.code, "message": str(exc)}}
+            return error_result(exc.code, str(exc))
 
     def predict_images(self, blobs: Sequence[bytes]) -> list[dict[str, Any]]:
         """Decode and classify images; a bad image yields an error entry, not an exception.

@@ -17,3 +17,8 @@ def classification_result(
         "class_name": names[label],
         "probabilities": {name: float(p) for name, p in zip(names, probabilities)},
     }
+
+
+def error_result(code: str, message: str) -> dict[str, Any]:
+    """The entry of one item that failed on its own; the job's other items stand."""
+    return {"error": {"code": code, "message": message}}

@@ -15,6 +15,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 from models.errors import ModelError
+from models.results import error_result
 from worker.batching import ChunkRef
 from worker.errors import BrokerUnavailable, InputsExpired
 from worker.runner import guarded, record_chunks
@@ -111,7 +112,7 @@ def _predict_one(kind: BatchKind, predictor: Any, item: Any) -> dict[str, Any]:
     except (BrokerUnavailable, SoftTimeLimitExceeded):
         raise
     except ModelError as exc:
-        return {"error": {"code": exc.code, "message": str(exc)}}
+        return error_result(exc.code, str(exc))
     except Exception as exc:  # noqa: BLE001 - a bad item must not fail its neighbours
         log.exception("an item failed on its own")
-        return {"error": {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}}
+        return error_result("internal_error", f"{type(exc).__name__}: {exc}")
