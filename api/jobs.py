@@ -97,17 +97,18 @@ def submit(name: str, query: dict[str, Any], headers: dict[str, Any]) -> Respons
     }
     # The latest version says what the model takes: an unknown model is a 404
     # and the wrong kind of body a 415, before any of the body is parsed.
-    if svc.store.get(name).is_image_model:
+    latest = svc.store.get(name)
+    if latest.is_image_model:
         if not is_multipart(request):
             raise UnsupportedMediaType(f"{name} takes multipart/form-data with 'image' parts")
         body = parser.parse(ImageJobRequestSchema, request, location="multipart")
-        manifest = _pinned(svc.store, name, query.get("version") or body.get("version"), image=True)
+        manifest = _pinned(svc.store, latest, query.get("version") or body.get("version"))
         webhook = webhook_from(body, svc.settings.webhooks)
         blobs = image_uploads(body["image"], svc.settings.serving.max_pixels)
         submission = Submission(g.owner, manifest, blobs=blobs, webhook=webhook, **options)
     else:
         body = parser.parse(TabularJobRequestSchema, request, location="json")
-        manifest = _pinned(svc.store, name, body.get("version", query.get("version")), image=False)
+        manifest = _pinned(svc.store, latest, body.get("version", query.get("version")))
         webhook = webhook_from(body, svc.settings.webhooks)
         rows = validate_instances(manifest, body["instances"], current_app.config["PREDQ_MAX_INSTANCES"])
         submission = Submission(g.owner, manifest, rows=rows, webhook=webhook, **options)
@@ -144,10 +145,16 @@ def _preferred_wait(prefer: str, limit: float) -> float | None:
     return min(seconds, limit)
 
 
-def _pinned(store: ModelStore, name: str, version: str | None, image: bool) -> Manifest:
-    """The requested (or latest) version, which must take the same input kind."""
-    manifest = store.get(name, version)
-    if manifest.is_image_model != image:
+def _pinned(store: ModelStore, latest: Manifest, version: str | None) -> Manifest:
+    """The requested version (``latest`` when none), which must take the same input kind.
+
+    ``latest`` was already read to choose the body's parser: most requests ask
+    for no version, and the manifest is not read from disk a second time.
+    """
+    if version is None or version == latest.version:
+        return latest
+    manifest = store.get(latest.name, version)
+    if manifest.is_image_model != latest.is_image_model:
         raise UnprocessableInput(f"{manifest.ref} takes a different input from the latest version")
     return manifest
 
